@@ -1,0 +1,5 @@
+"""``python -m foveal``."""
+
+from foveal.cli import run
+
+run()

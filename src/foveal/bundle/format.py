@@ -1,0 +1,79 @@
+"""The bundle on disk: ``foveal.json`` plus artifact files, written atomically, hashes checked on read."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from foveal.errors import BundleError
+
+BUNDLE_FORMAT = "foveal-bundle"
+FORMAT_VERSION = 1
+MANIFEST_NAME = "foveal.json"
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def save_bundle(dest: Path, manifest: dict, files: dict[str, bytes]) -> Path:
+    """Write a new bundle directory at ``dest``: everything goes to a temporary
+    sibling first and is renamed into place, so a crash never leaves half a bundle."""
+    dest = Path(dest)
+    if dest.exists():
+        raise BundleError(f"{dest} already exists", "choose another --out; bundles are never overwritten")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    manifest = {"format": BUNDLE_FORMAT, "format_version": FORMAT_VERSION, **manifest,
+                "files": {name: sha256(data) for name, data in files.items()}}
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
+    try:
+        for name, data in files.items():
+            (tmp / name).write_bytes(data)
+        (tmp / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n")
+        for item in tmp.iterdir():
+            with open(item, "rb") as f:
+                os.fsync(f.fileno())
+        os.replace(tmp, dest)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return dest
+
+
+def read_manifest(path: Path) -> dict:
+    """The bundle's ``foveal.json``, checked for format and version."""
+    path = Path(path)
+    if path.is_file() and path.name == MANIFEST_NAME:
+        path = path.parent
+    file = path / MANIFEST_NAME
+    if not path.is_dir() or not file.is_file():
+        raise BundleError(f"{path} is not a foveal bundle (no {MANIFEST_NAME})",
+                          "pass the model/ folder that `foveal train` wrote in its run folder")
+    try:
+        manifest = json.loads(file.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise BundleError(f"{file} is not valid JSON ({err})", "the bundle is damaged; retrain or restore it") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != BUNDLE_FORMAT:
+        raise BundleError(f"{file} is not a foveal bundle manifest", "pass a bundle written by foveal")
+    version = manifest.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise BundleError(f"{path} uses bundle format {version}, newer than this foveal understands ({FORMAT_VERSION})",
+                          "upgrade foveal")
+    return manifest
+
+
+def read_file(path: Path, name: str, manifest: dict) -> bytes:
+    """One artifact's bytes, refused unless its hash matches the manifest."""
+    expected = manifest.get("files", {}).get(name)
+    file = Path(path) / name
+    if expected is None or not file.is_file():
+        raise BundleError(f"{path} lacks {name}", "the bundle is incomplete; retrain or restore it")
+    data = file.read_bytes()
+    if sha256(data) != expected:
+        raise BundleError(f"{file} does not match the hash in {MANIFEST_NAME}",
+                          "the file was changed or damaged; restore the bundle")
+    return data

@@ -1,0 +1,1 @@
+"""Classical models: scikit-learn classifiers over hand-made features."""

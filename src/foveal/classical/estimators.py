@@ -1,0 +1,62 @@
+"""Registry of scikit-learn classifiers, keyed by the names users type."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sklearn.base import ClassifierMixin
+
+from foveal.errors import ConfigError
+
+
+def _svm(seed: int, **params) -> ClassifierMixin:
+    from foveal.classical.svm import SVMClassifier
+
+    return SVMClassifier(**{"random_state": seed, **params})
+
+
+def _knn(seed: int, **params) -> ClassifierMixin:
+    from sklearn.neighbors import KNeighborsClassifier
+
+    return KNeighborsClassifier(**{"n_neighbors": 5, "weights": "distance", **params})
+
+
+def _random_forest(seed: int, **params) -> ClassifierMixin:
+    from sklearn.ensemble import RandomForestClassifier
+
+    return RandomForestClassifier(**{"n_estimators": 300, "n_jobs": -1, "random_state": seed, **params})
+
+
+def _decision_tree(seed: int, **params) -> ClassifierMixin:
+    from sklearn.tree import DecisionTreeClassifier
+
+    return DecisionTreeClassifier(**{"random_state": seed, **params})
+
+
+def _logistic(seed: int, **params) -> ClassifierMixin:
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(**{"C": 1.0, "max_iter": 5000, "random_state": seed, **params})
+
+
+ESTIMATORS: dict[str, tuple[Callable[..., ClassifierMixin], str]] = {
+    "svm": (_svm, "support vector machine, RBF kernel, Platt-scaled probabilities"),
+    "knn": (_knn, "k nearest neighbours (k=5, distance-weighted)"),
+    "random-forest": (_random_forest, "random forest of 300 trees"),
+    "decision-tree": (_decision_tree, "a single decision tree"),
+    "logistic": (_logistic, "multinomial logistic regression"),
+}
+
+
+def list_estimators() -> dict[str, str]:
+    return {name: doc for name, (_, doc) in ESTIMATORS.items()}
+
+
+def create_estimator(name: str, seed: int = 0, **params) -> ClassifierMixin:
+    """A fresh classifier by registry name, with ``params`` overriding its defaults."""
+    if name not in ESTIMATORS:
+        raise ConfigError(f"unknown classical model {name!r}", f"use one of {', '.join(ESTIMATORS)}")
+    try:
+        return ESTIMATORS[name][0](seed, **params)
+    except TypeError as err:
+        raise ConfigError(f"bad parameter for {name}: {err}", "check --param names against scikit-learn's docs") from None

@@ -1,0 +1,1 @@
+"""Data: sources (folders, manifests, built-ins), decoding, tasks, splits, audit."""

@@ -1,0 +1,253 @@
+"""Built-in datasets made from data shipped inside installed packages (no downloads).
+
+Every dataset is deterministic and comes with a fixed 70/15/15 train/val/test split.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from foveal.errors import DataError
+
+SPLITS = ("train", "val", "test")
+_FRACTIONS = {"val": 0.15, "test": 0.15}  # train gets the rest (70%)
+_SEED = 20_240_601
+
+BUILTINS: dict[str, str] = {
+    "digits": "1,797 handwritten digits 0-9, 8×8 grayscale (scikit-learn)",
+    "faces": "200 face / background crops, 25×25 grayscale (scikit-image LFW subset)",
+    "textures": "450 brick / grass / gravel patches, 32×32 grayscale, randomly rotated (scikit-image)",
+    "multidigits": "1,500 multi-label 16×16 canvases holding 2-3 digits each (from scikit-learn digits)",
+    "digit-taxonomy": "the digits images labelled by shape family, e.g. loops/8, lines/1 (hierarchical)",
+}
+
+_DIGIT_FAMILIES = {
+    "0": "loops", "6": "loops", "8": "loops", "9": "loops",
+    "1": "lines", "4": "lines", "7": "lines",
+    "2": "curves", "3": "curves", "5": "curves",
+}  # fmt: skip
+
+TEXTURE_PATCH = 32
+# A crop this large stays fully covered after any rotation once centre-cropped to
+# TEXTURE_PATCH (32·√2 ≈ 45.3, plus a margin for bilinear edges).
+TEXTURE_CROP = 48
+TEXTURES_PER_CLASS = 150
+TEXTURE_SOURCE_SIZE = 512  # skimage brick(), grass() and gravel() are 512×512
+
+MULTIDIGIT_COUNT = 1_500
+MULTIDIGIT_SLOTS = ((0, 0), (0, 8), (8, 0), (8, 8))  # top-left corners of the 2×2 grid
+
+
+@dataclass(frozen=True)
+class BuiltinData:
+    """A built-in dataset: images (n, H, W, C) uint8 and one label and split per image."""
+
+    name: str
+    images: np.ndarray
+    labels: list
+    split: list[str]
+    task: str
+    description: str
+
+
+def load_builtin(name: str) -> BuiltinData:
+    """Load a built-in dataset by name; raises DataError for unknown names."""
+    cached = _build(_check_name(name))
+    # Share the read-only pixels, hand out fresh lists so callers cannot alter the cache.
+    labels = [list(x) if isinstance(x, list) else x for x in cached.labels]
+    return BuiltinData(
+        cached.name, cached.images, labels, list(cached.split), cached.task, cached.description
+    )
+
+
+def describe_builtins() -> list[dict]:
+    """One summary row per built-in dataset (name, task, sizes, description)."""
+    rows = []
+    for name in BUILTINS:
+        data = _build(name)
+        n, height, width, channels = data.images.shape
+        rows.append({
+            "name": name,
+            "task": data.task,
+            "n_images": n,
+            "n_classes": len(_classes(data.labels)),
+            "image_size": (height, width),
+            "channels": channels,
+            "description": data.description,
+        })  # fmt: skip
+    return rows
+
+
+def _check_name(name: str) -> str:
+    if name not in BUILTINS:
+        known = ", ".join(BUILTINS)
+        raise DataError(f"unknown built-in dataset {name!r}", f"use one of: {known}")
+    return name
+
+
+def _classes(labels: Sequence) -> set[str]:
+    if labels and isinstance(labels[0], list):
+        return {label for row in labels for label in row}
+    return set(labels)
+
+
+@functools.lru_cache(maxsize=None)
+def _build(name: str) -> BuiltinData:
+    builders: dict[str, Callable[[], tuple[np.ndarray, list, list[str], str]]] = {
+        "digits": _digits,
+        "faces": _faces,
+        "textures": _textures,
+        "multidigits": _multidigits,
+        "digit-taxonomy": _digit_taxonomy,
+    }
+    images, labels, split, task = builders[name]()
+    images.flags.writeable = False
+    return BuiltinData(name, images, labels, split, task, BUILTINS[name])
+
+
+# --- splitting ---------------------------------------------------------------------
+
+
+def _split_counts(n: int) -> dict[str, int]:
+    """Sizes of train/val/test for ``n`` items: 15% val, 15% test (rounded), rest train."""
+    val = int(round(n * _FRACTIONS["val"]))
+    test = int(round(n * _FRACTIONS["test"]))
+    return {"train": n - val - test, "val": val, "test": test}
+
+
+def _stratified_split(labels: Sequence[str], seed: int) -> list[str]:
+    """Assign each item to train/val/test, 70/15/15 within every class."""
+    rng = np.random.default_rng(seed)
+    split = [""] * len(labels)
+    for label in sorted(set(labels)):
+        members = rng.permutation([i for i, x in enumerate(labels) if x == label])
+        counts = _split_counts(len(members))
+        start = 0
+        for name in SPLITS:
+            for i in members[start : start + counts[name]]:
+                split[int(i)] = name
+            start += counts[name]
+    return split
+
+
+# --- digits and derived sets -------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1)
+def _digit_source() -> tuple[np.ndarray, list[str], list[str]]:
+    """The scikit-learn digits as (1797, 8, 8, 1) uint8 with labels and the shared split."""
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    images = np.rint(digits.images * (255.0 / 16.0)).astype(np.uint8)[..., None]
+    labels = [str(int(t)) for t in digits.target]
+    images.flags.writeable = False
+    return images, labels, _stratified_split(labels, _SEED)
+
+
+def _digits() -> tuple[np.ndarray, list, list[str], str]:
+    images, labels, split = _digit_source()
+    return images, list(labels), list(split), "multiclass"
+
+
+def _digit_taxonomy() -> tuple[np.ndarray, list, list[str], str]:
+    images, labels, split = _digit_source()
+    paths = [f"{_DIGIT_FAMILIES[label]}/{label}" for label in labels]
+    return images, paths, list(split), "hierarchical"
+
+
+def _faces() -> tuple[np.ndarray, list, list[str], str]:
+    from skimage.data import lfw_subset
+
+    faces = lfw_subset()  # first 100 are faces, last 100 are not
+    images = np.rint(np.clip(faces, 0.0, 1.0) * 255.0).astype(np.uint8)[..., None]
+    labels = ["face"] * 100 + ["background"] * (len(faces) - 100)
+    return images, labels, _stratified_split(labels, _SEED + 1), "binary"
+
+
+def _multidigit_plan(seed: int = _SEED + 2) -> list[tuple[str, tuple[int, ...], tuple[int, ...]]]:
+    """(split, source digit indices, grid slots) for each multidigits image.
+
+    Each split draws its digits only from the same split of the digits dataset, so
+    no test digit image is ever seen in training.
+    """
+    _, _, source_split = _digit_source()
+    rng = np.random.default_rng(seed)
+    plan = []
+    for split_name, count in _split_counts(MULTIDIGIT_COUNT).items():
+        pool = np.array([i for i, s in enumerate(source_split) if s == split_name])
+        for _ in range(count):
+            k = int(rng.integers(2, 4))  # 2 or 3 digits
+            sources = tuple(int(i) for i in rng.choice(pool, size=k, replace=False))
+            slots = tuple(int(s) for s in rng.choice(len(MULTIDIGIT_SLOTS), size=k, replace=False))
+            plan.append((split_name, sources, slots))
+    return plan
+
+
+def _multidigits() -> tuple[np.ndarray, list, list[str], str]:
+    """16×16 canvases: a 2×2 grid of 8×8 slots, 2-3 filled with digits, the rest black."""
+    digit_images, digit_labels, _ = _digit_source()
+    plan = _multidigit_plan()
+    images = np.zeros((len(plan), 16, 16, 1), dtype=np.uint8)
+    labels, split = [], []
+    for n, (split_name, sources, slots) in enumerate(plan):
+        for source, slot in zip(sources, slots):
+            row, col = MULTIDIGIT_SLOTS[slot]
+            images[n, row : row + 8, col : col + 8] = digit_images[source]
+        labels.append(sorted({digit_labels[s] for s in sources}))
+        split.append(split_name)
+    return images, labels, split, "multilabel"
+
+
+# --- textures ----------------------------------------------------------------------
+
+
+def _texture_bands(height: int) -> dict[str, tuple[int, int]]:
+    """Disjoint row bands [start, stop): train the top 70%, val the next 15%, test the last 15%."""
+    counts = _split_counts(height)
+    bands, start = {}, 0
+    for name in SPLITS:
+        bands[name] = (start, start + counts[name])
+        start += counts[name]
+    return bands
+
+
+def _texture_plan(seed: int = _SEED + 3) -> list[tuple[str, str, int, int, float]]:
+    """(label, split, row, col, angle) per patch; each crop lies inside its split's band."""
+    rng = np.random.default_rng(seed)
+    counts = _split_counts(TEXTURES_PER_CLASS)
+    bands = _texture_bands(TEXTURE_SOURCE_SIZE)
+    plan = []
+    for label in ("brick", "grass", "gravel"):
+        for split_name in SPLITS:
+            top, bottom = bands[split_name]
+            for _ in range(counts[split_name]):
+                row = int(rng.integers(top, bottom - TEXTURE_CROP + 1))
+                col = int(rng.integers(0, TEXTURE_SOURCE_SIZE - TEXTURE_CROP + 1))
+                plan.append((label, split_name, row, col, float(rng.uniform(0.0, 360.0))))
+    return plan
+
+
+def _rotated_patch(image: np.ndarray, row: int, col: int, angle: float) -> np.ndarray:
+    """Rotate a TEXTURE_CROP crop by ``angle`` degrees and centre-crop TEXTURE_PATCH."""
+    crop = Image.fromarray(image[row : row + TEXTURE_CROP, col : col + TEXTURE_CROP])
+    rotated = np.asarray(crop.rotate(angle, resample=Image.Resampling.BILINEAR))
+    margin = (TEXTURE_CROP - TEXTURE_PATCH) // 2
+    return rotated[margin : margin + TEXTURE_PATCH, margin : margin + TEXTURE_PATCH]
+
+
+def _textures() -> tuple[np.ndarray, list, list[str], str]:
+    from skimage import data as skdata
+
+    sources = {"brick": skdata.brick(), "grass": skdata.grass(), "gravel": skdata.gravel()}
+    assert all(s.shape == (TEXTURE_SOURCE_SIZE,) * 2 for s in sources.values())
+    plan = _texture_plan()
+    images = np.stack([_rotated_patch(sources[lab], r, c, a) for lab, _, r, c, a in plan])
+    labels = [lab for lab, *_ in plan]
+    split = [s for _, s, *_ in plan]
+    return images[..., None].astype(np.uint8), labels, split, "multiclass"

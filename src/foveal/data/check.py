@@ -1,0 +1,109 @@
+"""`foveal data check`: an audit of a dataset before anyone trains on it."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from foveal.data.dataset import Dataset
+from foveal.data.decode import DEFAULT_MAX_PIXELS, decode_image, image_header
+from foveal.errors import DecodeError
+from foveal.progress import track
+
+IMBALANCE_WARNING = 10.0
+
+
+def _inspect_file(ds: Dataset, i: int, max_pixels: int) -> dict:
+    """Full decode of one file (finds truncation) plus its header facts and content hash."""
+    try:
+        data = ds.file(i).read_bytes()
+    except OSError as err:
+        return {"error": "file not found" if isinstance(err, FileNotFoundError) else f"cannot read ({err.strerror})"}
+    try:
+        header = image_header(data)
+        decode_image(data, channels=None, max_pixels=max_pixels)
+    except DecodeError as err:
+        return {"error": str(err), "hash": hashlib.sha256(data).hexdigest()}
+    return {**header, "hash": hashlib.sha256(data).hexdigest()}
+
+
+def _inspect_all(ds: Dataset, max_pixels: int) -> list[dict]:
+    if ds.images is not None:
+        _, h, w, c = ds.images.shape
+        mode = "L" if c == 1 else "RGB"
+        return [{"width": w, "height": h, "mode": mode, "format": "array",
+                 "hash": hashlib.sha256(img.tobytes()).hexdigest()} for img in ds.images]
+    with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
+        work = pool.map(lambda i: _inspect_file(ds, i, max_pixels), range(len(ds)))
+        return list(track(work, "Checking", total=len(ds)))
+
+
+def _stats(values: list[int]) -> dict:
+    if not values:
+        return {}
+    return {"min": int(np.min(values)), "median": float(np.median(values)), "max": int(np.max(values))}
+
+
+def _duplicates(ds: Dataset, infos: list[dict]) -> tuple[list[list[str]], list[list[str]], list[list[str]]]:
+    """Groups of identical files; the subsets whose labels differ, and those spanning splits."""
+    by_hash: dict[str, list[int]] = defaultdict(list)
+    for i, info in enumerate(infos):
+        if "hash" in info:
+            by_hash[info["hash"]].append(i)
+    groups = [g for g in by_hash.values() if len(g) > 1]
+    names = [[ds.location(i) for i in g] for g in groups]
+    conflicting = [[ds.location(i) for i in g] for g in groups if len({str(ds.labels[i]) for i in g}) > 1]
+    spanning = [[ds.location(i) for i in g] for g in groups if len({ds.split[i] for i in g}) > 1]
+    return names, conflicting, spanning
+
+
+def check_dataset(ds: Dataset, max_pixels: int = DEFAULT_MAX_PIXELS) -> dict:
+    """Class counts, imbalance, undecodable files, duplicates and size/mode statistics."""
+    infos = _inspect_all(ds, max_pixels)
+    ok = [x for x in infos if "error" not in x]
+    counts = ds.class_counts()
+    nonzero = [c for c in counts.values() if c > 0]
+    duplicates, conflicting, spanning = _duplicates(ds, infos)
+    report = {
+        "data": ds.name,
+        "task": ds.task.type,
+        "n_images": len(ds),
+        "n_decodable": len(ok),
+        "classes": ds.task.classes,
+        "class_counts": counts,
+        "imbalance_ratio": float(max(nonzero) / min(nonzero)) if nonzero else None,
+        "splits": dict(Counter(s or "unassigned" for s in ds.split)),
+        "undecodable": [{"path": ds.location(i), "reason": x["error"]} for i, x in enumerate(infos) if "error" in x],
+        "duplicates": duplicates,
+        "conflicting_duplicates": conflicting,
+        "cross_split_duplicates": spanning,
+        "width": _stats([x["width"] for x in ok]),
+        "height": _stats([x["height"] for x in ok]),
+        "common_sizes": [[w, h, n] for (w, h), n in Counter((x["width"], x["height"]) for x in ok).most_common(5)],
+        "modes": dict(Counter(x["mode"] for x in ok)),
+        "formats": dict(Counter(x["format"] for x in ok)),
+    }
+    report["problems"], report["warnings"] = _findings(report)
+    return report
+
+
+def _findings(r: dict) -> tuple[list[str], list[str]]:
+    problems, warnings = [], []
+    if r["undecodable"]:
+        problems.append(f"{len(r['undecodable'])} undecodable file(s)")
+    if r["duplicates"]:
+        problems.append(f"{len(r['duplicates'])} group(s) of identical images")
+    if r["conflicting_duplicates"]:
+        problems.append(f"{len(r['conflicting_duplicates'])} identical-image group(s) with different labels")
+    if r["cross_split_duplicates"]:
+        problems.append(f"{len(r['cross_split_duplicates'])} identical-image group(s) spanning splits (leakage)")
+    if r["imbalance_ratio"] and r["imbalance_ratio"] > IMBALANCE_WARNING:
+        warnings.append(f"imbalance ratio {r['imbalance_ratio']:.1f} (largest / smallest class)")
+    rare = [c for c, n in r["class_counts"].items() if n < 5]
+    if rare:
+        warnings.append(f"{len(rare)} class(es) with fewer than 5 images: {', '.join(rare[:5])}")
+    return problems, warnings

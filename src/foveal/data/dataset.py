@@ -1,0 +1,99 @@
+"""The dataset: a table of samples (an image file or an in-memory image, its label(s), split, group, domain)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from foveal.data.task import Task
+from foveal.errors import DataError
+
+SPLITS = ("train", "val", "test")
+SPLIT_ALIASES = {"train": "train", "training": "train", "val": "val", "valid": "val",
+                 "validation": "val", "dev": "val", "test": "test", "testing": "test"}
+
+
+def canonical_split(value: str | None) -> str | None:
+    """``'Validation'`` → ``'val'``; empty → None; unknown → None-with-error by the caller."""
+    if value is None or str(value).strip() == "":
+        return None
+    return SPLIT_ALIASES.get(str(value).strip().lower())
+
+
+@dataclass
+class Dataset:
+    """Samples as parallel columns; exactly one of ``paths`` / ``images`` is set.
+
+    ``paths`` are POSIX paths relative to ``root``; ``images`` is an
+    (n, H, W, C) uint8 array for built-in datasets.
+    """
+
+    name: str
+    source: str  # "folder" | "manifest" | "builtin"
+    task: Task
+    labels: list
+    split: list[str | None]
+    paths: list[str] | None = None
+    root: Path | None = None
+    images: np.ndarray | None = None
+    group: list[str | None] | None = None
+    domain: list[str | None] | None = None
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def location(self, i: int) -> str:
+        """How sample ``i`` is named to users: its relative path, or ``name#i``."""
+        return self.paths[i] if self.paths is not None else f"{self.name}#{i}"
+
+    def file(self, i: int) -> Path:
+        if self.paths is None or self.root is None:
+            raise DataError(f"{self.name} holds in-memory images, not files")
+        return self.root / self.paths[i]
+
+    @property
+    def splits(self) -> list[str]:
+        present = {s for s in self.split if s}
+        return [s for s in SPLITS if s in present]
+
+    def subset(self, indices: Sequence[int] | np.ndarray) -> "Dataset":
+        idx = [int(i) for i in indices]
+
+        def pick(column):
+            return None if column is None else [column[i] for i in idx]
+
+        return replace(
+            self,
+            labels=pick(self.labels),
+            split=pick(self.split),
+            paths=pick(self.paths),
+            images=None if self.images is None else self.images[idx],
+            group=pick(self.group),
+            domain=pick(self.domain),
+        )
+
+    def select(self, split: str) -> "Dataset":
+        """The samples of one split (``all`` keeps everything)."""
+        if split == "all":
+            return self
+        name = canonical_split(split)
+        if name is None:
+            raise DataError(f"unknown split {split!r}", f"use one of {', '.join(SPLITS)} or all")
+        if name not in self.splits:
+            have = ", ".join(self.splits) or "none"
+            raise DataError(f"{self.name} has no {name!r} split (splits present: {have})",
+                            "pick another --split, or use --split all")
+        return self.subset([i for i, s in enumerate(self.split) if s == name])
+
+    def class_counts(self) -> dict[str, int]:
+        counts: Counter = Counter()
+        for value in self.labels:
+            counts.update(value if isinstance(value, list) else [value])
+        return {c: counts.get(c, 0) for c in self.task.classes}
+
+    def targets(self) -> np.ndarray:
+        return self.task.encode(self.labels)

@@ -1,0 +1,187 @@
+"""Turning a dataset into one uint8 array of preprocessed images, skipping what cannot be decoded."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from foveal.data.dataset import Dataset
+from foveal.data.decode import DEFAULT_MAX_PIXELS, decode_image, image_header, resize_image
+from foveal.errors import ConfigError, DataError, DecodeError
+from foveal.progress import track
+
+AUTO_MAX_SIDE = 64
+GRAY_MODES = {"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"}
+
+
+@dataclass(frozen=True)
+class Preprocessing:
+    """How an image becomes model input; stored in every bundle."""
+
+    size: tuple[int, int]  # (height, width)
+    channels: int
+    interpolation: str = "bilinear"
+    background: tuple[int, int, int] = (255, 255, 255)
+    max_pixels: int = DEFAULT_MAX_PIXELS
+
+    def to_json(self) -> dict:
+        return {**asdict(self), "size": list(self.size), "background": list(self.background), "resize": "squash"}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Preprocessing":
+        return cls(size=tuple(data["size"]), channels=int(data["channels"]),
+                   interpolation=data.get("interpolation", "bilinear"),
+                   background=tuple(data.get("background", (255, 255, 255))),
+                   max_pixels=int(data.get("max_pixels", DEFAULT_MAX_PIXELS)))
+
+    def prepare(self, image: np.ndarray) -> np.ndarray:
+        """Resize and convert channels of an already-decoded H×W×C uint8 image."""
+        if image.ndim == 2:
+            image = image[:, :, None]
+        if image.shape[2] != self.channels:
+            image = _convert_channels(image, self.channels)
+        if image.shape[:2] != self.size:
+            image = resize_image(image, self.size, self.interpolation)
+        return image
+
+    def decode(self, data: bytes | str | Path) -> np.ndarray:
+        """Decode one file (path or bytes) into model input."""
+        h, w = self.size
+        image = decode_image(data, channels=self.channels, max_pixels=self.max_pixels,
+                             background=self.background, draft_size=(w, h))
+        return self.prepare(image)
+
+
+def _convert_channels(image: np.ndarray, channels: int) -> np.ndarray:
+    if channels == 3:
+        return np.repeat(image[:, :, :1], 3, axis=2)
+    weights = np.array([0.299, 0.587, 0.114])  # ITU-R 601-2, as Pillow's RGB → L
+    return np.clip(image[:, :, :3] @ weights + 0.5, 0, 255).astype(np.uint8)[:, :, None]
+
+
+def _auto_size(shapes: list[tuple[int, int]]) -> tuple[int, int]:
+    (h, w), _ = Counter(shapes).most_common(1)[0]
+    scale = min(1.0, AUTO_MAX_SIDE / max(h, w))
+    return max(1, round(h * scale)), max(1, round(w * scale))
+
+
+def infer_preprocessing(ds: Dataset, image_size: int | str = "auto", channels: int | str = "auto",
+                        max_pixels: int = DEFAULT_MAX_PIXELS, sample: int = 256) -> Preprocessing:
+    """Pick size and channels from the data unless given.
+
+    ``auto`` size is the most common image size, scaled down to at most
+    64 px on its longer side; ``auto`` channels is 1 when every sampled image
+    is grayscale, else 3.
+    """
+    shapes, gray = _survey(ds, sample)
+    if image_size == "auto":
+        size = _auto_size(shapes) if shapes else (AUTO_MAX_SIDE, AUTO_MAX_SIDE)
+    else:
+        side = int(image_size)
+        if side < 4:
+            raise ConfigError(f"--image-size {side} is too small", "use at least 8")
+        size = (side, side)
+    if channels == "auto":
+        n_channels = 1 if shapes and all(gray) else 3
+    elif int(channels) in (1, 3):
+        n_channels = int(channels)
+    else:
+        raise ConfigError(f"--channels must be 1, 3 or auto, got {channels}", "use 1 (gray) or 3 (RGB)")
+    return Preprocessing(size=size, channels=n_channels, max_pixels=max_pixels)
+
+
+def _survey(ds: Dataset, sample: int) -> tuple[list[tuple[int, int]], list[bool]]:
+    if ds.images is not None:
+        n, h, w, c = ds.images.shape
+        return [(h, w)], [c == 1]
+    rng = np.random.default_rng(0)
+    picks = rng.choice(len(ds), size=min(sample, len(ds)), replace=False)
+    shapes, gray = [], []
+    for i in sorted(picks):
+        try:
+            info = image_header(ds.file(int(i)))
+        except (DecodeError, OSError):
+            continue
+        shapes.append((info["height"], info["width"]))
+        gray.append(info["mode"] in GRAY_MODES)
+    return shapes, gray
+
+
+@dataclass
+class LoadedImages:
+    """Decoded images of the samples in ``kept`` (indices into the dataset), and what was skipped."""
+
+    images: np.ndarray
+    kept: np.ndarray
+    hashes: list[str]
+    skipped: list[dict] = field(default_factory=list)  # {"path": ..., "reason": ...}
+
+
+def _decode_file(path: Path, prep: Preprocessing) -> tuple[np.ndarray, str]:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise DecodeError("file not found", "fix the path or remove the entry") from None
+    except OSError as err:
+        raise DecodeError(f"cannot read file ({err.strerror})") from None
+    return prep.decode(data), hashlib.sha256(data).hexdigest()
+
+
+def _load_files(ds: Dataset, prep: Preprocessing, description: str):
+    def work(i: int):
+        try:
+            return i, *_decode_file(ds.file(i), prep), None
+        except DecodeError as err:
+            return i, None, None, err.what
+
+    workers = min(8, os.cpu_count() or 1)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        yield from track(pool.map(work, range(len(ds))), description, total=len(ds))
+
+
+def _load_arrays(ds: Dataset, prep: Preprocessing):
+    for i, image in enumerate(ds.images):
+        yield i, prep.prepare(image), hashlib.sha256(image.tobytes()).hexdigest(), None
+
+
+def load_images(ds: Dataset, prep: Preprocessing, max_skip_ratio: float = 0.1,
+                description: str = "Decoding") -> LoadedImages:
+    """Decode every sample once; undecodable files are skipped with their reason.
+
+    Raises :class:`DataError` when more than ``max_skip_ratio`` of the samples fail.
+    """
+    source = _load_arrays(ds, prep) if ds.images is not None else _load_files(ds, prep, description)
+    h, w = prep.size
+    images = np.empty((len(ds), h, w, prep.channels), dtype=np.uint8)
+    kept, hashes, skipped = [], [], []
+    for i, image, digest, error in source:
+        if error is not None:
+            skipped.append({"path": ds.location(i), "reason": error})
+            continue
+        images[len(kept)] = image
+        kept.append(i)
+        hashes.append(digest)
+    check_skip_ratio(ds.name, len(ds), skipped, max_skip_ratio)
+    return LoadedImages(images=images[: len(kept)], kept=np.array(kept, dtype=int), hashes=hashes,
+                        skipped=skipped)
+
+
+def check_skip_ratio(name: str, total: int, skipped: list[dict], max_skip_ratio: float) -> None:
+    """Raise when too many images could not be decoded (or all of them)."""
+    if not skipped:
+        return
+    ratio = len(skipped) / max(1, total)
+    if ratio > max_skip_ratio or len(skipped) == total:
+        first = skipped[0]
+        raise DataError(
+            f"{len(skipped)} of {total} images in {name} could not be decoded ({ratio:.0%}); "
+            f"first: {first['path']}: {first['reason']}",
+            f"run `foveal data check` to list them, fix or remove them, or raise --max-skip-ratio "
+            f"(now {max_skip_ratio})",
+        )

@@ -1,0 +1,28 @@
+"""Errors users can act on: each names what went wrong and how to fix it."""
+
+from __future__ import annotations
+
+
+class FovealError(Exception):
+    """Base error. ``str(err)`` is one line: ``<what> — <fix>``."""
+
+    def __init__(self, what: str, fix: str | None = None) -> None:
+        self.what = what
+        self.fix = fix
+        super().__init__(f"{what} — {fix}" if fix else what)
+
+
+class DataError(FovealError):
+    """The data (folder, manifest, image) is not usable as given."""
+
+
+class DecodeError(DataError):
+    """One image file could not be decoded; runs skip it and report the reason."""
+
+
+class ConfigError(FovealError):
+    """An option, config file or argument combination is invalid."""
+
+
+class BundleError(FovealError):
+    """A model bundle is missing, corrupt, or unsafe to load."""
