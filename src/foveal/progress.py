@@ -67,3 +67,13 @@ def track(items: Iterable[T], description: str, total: int | None = None, unit_w
         for item in items:
             yield item
             bar.advance(task, unit_weight(item) if unit_weight else 1)
+
+
+@contextlib.contextmanager
+def status(description: str) -> Iterator[None]:
+    """A spinner with elapsed time on stderr for steps with no countable progress (unless quiet)."""
+    if is_quiet() or not sys.stderr.isatty():
+        yield
+        return
+    with stderr_console().status(description):
+        yield

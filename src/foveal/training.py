@@ -27,6 +27,7 @@ from foveal.data.load import load_dataset
 from foveal.data.split import train_val
 from foveal.errors import ConfigError
 from foveal.files import atomic_write_text, write_json
+from foveal.progress import status
 
 VERSIONED = ("numpy", "scikit-learn", "scikit-image", "pillow", "skops")
 
@@ -132,7 +133,8 @@ def _fit(cfg: TrainConfig, ds: Dataset, train_ds: Dataset, loaded: LoadedImages)
     y = ds.task.encode([train_ds.labels[i] for i in loaded.kept])
     if ds.task.type != "multilabel" and len(np.unique(y)) < 2:
         raise ConfigError("the training split holds a single class", "add images of the other classes")
-    pipeline.fit(loaded.images, y)
+    with status(f"Fitting {cfg.model} on {len(y)} images"):
+        pipeline.fit(loaded.images, y)
     spec = {"family": "classical", "features": cfg.features, "feature_params": cfg.feature_params,
             "estimator": cfg.model, "estimator_params": cfg.params, "scale": cfg.scale,
             "pipeline": [name for name, _ in pipeline.steps]}

@@ -26,7 +26,8 @@ def _images_under(folder: Path) -> tuple[list[tuple[str, str]], list[str]]:
     found, empty = [], []
     for current, dirs, files in os.walk(folder, followlinks=True):  # pruning needs the live walk
         dirs[:] = [d for d in dirs if not d.startswith(".")]
-        rel = "" if current == str(folder) else Path(os.path.relpath(current, folder)).as_posix()
+        rel = os.path.relpath(current, folder)
+        rel = "" if rel == "." else Path(rel).as_posix()
         images = [(rel, name) for name in files if _is_image(name)]
         if rel and not images and not dirs:
             empty.append(rel)

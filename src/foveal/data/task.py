@@ -245,6 +245,9 @@ def infer_task(labels: Sequence, requested: str = "auto") -> Task:
                 "use --task multilabel (or auto), or give one label per image",
             )
         names = sorted({n for v in labels for n in (v if isinstance(v, list) else [v])})
+        if not names:
+            raise DataError("the data has no labels (every image has an empty label list)",
+                            "label at least some images; a classifier needs classes")
         return MultilabelTask(names)
     classes = sorted(set(labels))
     if requested == "hierarchical" or (requested == "auto" and any(PATH_SEP in c for c in classes)):

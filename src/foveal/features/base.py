@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from typing import ClassVar
 
@@ -57,7 +58,7 @@ def _extract_chunk(extractor: ImageFeatures, chunk: np.ndarray) -> np.ndarray:
     return out
 
 
-class ImageFeatures(TransformerMixin, BaseEstimator):
+class ImageFeatures(TransformerMixin, BaseEstimator, ABC):
     """Turns a uint8 (n, H, W, C) image batch into a float32 (n, d) feature matrix.
 
     Subclasses set ``feature_name``, store their parameters in ``__init__`` and
@@ -77,8 +78,9 @@ class ImageFeatures(TransformerMixin, BaseEstimator):
     def _fit(self, X: np.ndarray, y: object = None) -> None:
         """Learn from the training images; stateless extractors learn nothing."""
 
+    @abstractmethod
     def _extract_one(self, image: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+        """The feature vector of one H×W×C uint8 image."""
 
     def fit(self, X: np.ndarray, y: object = None) -> ImageFeatures:
         X = check_images(X)
