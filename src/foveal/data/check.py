@@ -52,7 +52,7 @@ def _duplicates(ds: Dataset, infos: list[dict]) -> tuple[list[list[str]], list[l
     """Groups of identical files; the subsets whose labels differ, and those spanning splits."""
     by_hash: dict[str, list[int]] = defaultdict(list)
     for i, info in enumerate(infos):
-        if "hash" in info:
+        if "hash" in info and "error" not in info:
             by_hash[info["hash"]].append(i)
     groups = [g for g in by_hash.values() if len(g) > 1]
     names = [[ds.location(i) for i in g] for g in groups]

@@ -52,7 +52,8 @@ class Dataset:
 
     def file(self, i: int) -> Path:
         if self.paths is None or self.root is None:
-            raise DataError(f"{self.name} holds in-memory images, not files")
+            raise DataError(f"{self.name} holds in-memory images, not files",
+                            "use its images array, or write files with `foveal data export`")
         return self.root / self.paths[i]
 
     @property

@@ -36,10 +36,13 @@ def _images_under(folder: Path) -> tuple[list[tuple[str, str]], list[str]]:
 
 
 def split_layout(root: Path) -> dict[str, str] | None:
-    """``{folder name: split}`` when the top level is train/val/test folders, else None."""
+    """``{folder name: split}`` when the top level is train/val/test folders, else None.
+
+    A tree of only ``test/`` (or ``val/``) counts too, so held-out folders can be evaluated.
+    """
     top = _visible_dirs(root)
     splits = {d: canonical_split(d) for d in top}
-    if top and all(splits.values()) and "train" in splits.values():
+    if top and all(splits.values()):
         return splits  # type: ignore[return-value]
     return None
 

@@ -30,6 +30,8 @@ class ManifestRows:
 def _read_csv(path: Path) -> list[tuple[str, dict]]:
     with path.open(newline="", encoding="utf-8-sig") as f:
         reader = csv.DictReader(f)
+        if reader.fieldnames:
+            reader.fieldnames = [name.strip() for name in reader.fieldnames]
         if not reader.fieldnames:
             raise DataError(f"{path} is empty", "write a header row: path,label")
         rows = []
@@ -66,7 +68,8 @@ def _read_parquet(path: Path) -> list[tuple[str, dict]]:
     try:
         table = pq.read_table(path)
     except Exception as err:  # pyarrow raises ArrowInvalid, OSError, ... for files it cannot read
-        raise DataError(f"{path}: not a readable Parquet file ({err})", "write the manifest again, or use CSV") from None
+        detail = " ".join(str(err).split())  # pyarrow messages can span lines
+        raise DataError(f"{path}: not a readable Parquet file ({detail})", "write the manifest again, or use CSV") from None
     return [(f"{path}: row {i + 1}", row) for i, row in enumerate(table.to_pylist())]
 
 

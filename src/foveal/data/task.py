@@ -124,7 +124,7 @@ class MultilabelTask(Task):
         self.check_known(labels, "the data")
         y = np.zeros((len(labels), self.n_classes), dtype=np.int64)
         for row, names in enumerate(labels):
-            for name in names:
+            for name in [names] if isinstance(names, str) else names:
                 y[row, self._index[name]] = 1
         return y
 

@@ -1,0 +1,150 @@
+"""check_dataset: counts, imbalance, undecodable files, duplicates and size/mode statistics."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from foveal.data.check import check_dataset
+from foveal.data.load import load_dataset
+from helpers import small, tree_hashes
+
+DIRTY_SKIPS = {"empty.jpg": "empty file", "not_an_image.png": "not an image",
+               "truncated.jpg": "truncated", "oversized_header.png": "too large"}
+REQUIRED_KEYS = ("n_images", "class_counts", "imbalance_ratio", "undecodable", "duplicates")
+
+
+def test_dirty_folder_report(dirty_folder: Path) -> None:
+    before = tree_hashes(dirty_folder)
+    report = check_dataset(load_dataset(dirty_folder))
+    report = json.loads(json.dumps(report))  # the report is plain JSON
+    for key in REQUIRED_KEYS:
+        assert key in report
+    assert report["n_images"] == 50 and report["n_decodable"] == 46
+    assert report["class_counts"] == {"3": 20, "5": 30}
+    assert report["imbalance_ratio"] == pytest.approx(1.5)
+    listed = {item["path"]: item["reason"] for item in report["undecodable"]}
+    assert set(listed) == {f"5/{name}" for name in DIRTY_SKIPS}  # relative to the data root
+    for name, reason in DIRTY_SKIPS.items():
+        assert reason in listed[f"5/{name}"]
+        assert "\n" not in listed[f"5/{name}"]
+    assert all(set(item) == {"path", "reason"} for item in report["undecodable"])
+    assert "4 undecodable file(s)" in report["problems"]
+    # files that are unusual but decodable are not reported, and feed the statistics
+    assert report["modes"]["L"] >= 40 and {"CMYK", "P", "I;16"} <= set(report["modes"])
+    assert report["formats"] == {"PNG": 43, "JPEG": 3}
+    assert report["width"] == {"min": 8, "median": 8.0, "max": 64}
+    assert report["common_sizes"][0] == [8, 8, 40]
+    assert [32, 48, 1] in report["common_sizes"]  # the EXIF-rotated 48×32 JPEG, as displayed
+    assert report["duplicates"] == []
+    assert tree_hashes(dirty_folder) == before  # the audit never rewrites a file
+
+
+def test_clean_folder_statistics(digits_folder: Path) -> None:
+    ds = load_dataset(digits_folder)
+    report = check_dataset(ds)
+    assert report["n_images"] == report["n_decodable"] == len(ds)
+    assert report["undecodable"] == []
+    assert report["class_counts"] == {str(d): ds.labels.count(str(d)) for d in range(10)}
+    assert sum(report["class_counts"].values()) == len(ds)
+    assert report["imbalance_ratio"] == pytest.approx(1.0)
+    assert report["splits"] == {s: ds.split.count(s) for s in ("train", "val", "test")}
+    assert report["width"] == report["height"] == {"min": 8, "median": 8.0, "max": 8}
+    assert report["common_sizes"] == [[8, 8, len(ds)]]
+    assert report["modes"] == {"L": len(ds)} and report["formats"] == {"PNG": len(ds)}
+    assert report["task"] == "multiclass" and report["classes"] == [str(d) for d in range(10)]
+
+
+@pytest.fixture()
+def two_class(tmp_path: Path, digits_folder: Path) -> Path:
+    """A flat copy of digits classes 1 and 7 (10 images each)."""
+    root = tmp_path / "two"
+    for cls in ("1", "7"):
+        (root / cls).mkdir(parents=True)
+        for png in sorted((digits_folder / "train" / cls).glob("*.png"))[:10]:
+            shutil.copy(png, root / cls / png.name)
+    return root
+
+
+def test_copy_into_another_class_is_a_conflicting_duplicate(two_class: Path) -> None:
+    assert check_dataset(load_dataset(two_class))["duplicates"] == []
+    original = sorted((two_class / "1").glob("*.png"))[0]
+    shutil.copy(original, two_class / "7" / "copied.png")
+    report = check_dataset(load_dataset(two_class))
+    group = sorted(["1/" + original.name, "7/copied.png"])
+    assert [sorted(g) for g in report["duplicates"]] == [group]
+    assert [sorted(g) for g in report["conflicting_duplicates"]] == [group]
+    assert report["cross_split_duplicates"] == []
+    assert any("different labels" in p for p in report["problems"])
+
+
+def test_copy_within_a_class_is_a_duplicate_without_conflict(two_class: Path) -> None:
+    original = sorted((two_class / "7").glob("*.png"))[3]
+    shutil.copy(original, two_class / "7" / "again.png")
+    shutil.copy(original, two_class / "7" / "and_again.png")
+    report = check_dataset(load_dataset(two_class))
+    assert [sorted(g) for g in report["duplicates"]] == [sorted(["7/" + original.name, "7/again.png",
+                                                                 "7/and_again.png"])]
+    assert report["conflicting_duplicates"] == [] and report["cross_split_duplicates"] == []
+
+
+def test_copy_into_another_split_is_cross_split(tmp_path: Path, digits_folder: Path) -> None:
+    root = tmp_path / "splits"
+    for split in ("train", "test"):
+        for cls in ("2", "9"):
+            (root / split / cls).mkdir(parents=True)
+            for png in sorted((digits_folder / split / cls).glob("*.png"))[:5]:
+                shutil.copy(png, root / split / cls / png.name)
+    assert check_dataset(load_dataset(root))["duplicates"] == []
+    leaked = sorted((root / "train" / "9").glob("*.png"))[1]
+    shutil.copy(leaked, root / "test" / "9" / "leaked.png")
+    report = check_dataset(load_dataset(root))
+    group = sorted([f"train/9/{leaked.name}", "test/9/leaked.png"])
+    assert [sorted(g) for g in report["duplicates"]] == [group]
+    assert [sorted(g) for g in report["cross_split_duplicates"]] == [group]
+    assert report["conflicting_duplicates"] == []
+    assert any("spanning splits" in p for p in report["problems"])
+
+
+def test_imbalance_ratio_and_warnings(tmp_path: Path, digits_folder: Path) -> None:
+    sizes = {"0": 24, "1": 2, "2": 6}
+    for cls, n in sizes.items():
+        (tmp_path / cls).mkdir()
+        for png in sorted((digits_folder / "train" / cls).glob("*.png"))[:n]:
+            shutil.copy(png, tmp_path / cls / png.name)
+    report = check_dataset(load_dataset(tmp_path))
+    assert report["class_counts"] == sizes
+    assert report["imbalance_ratio"] == pytest.approx(12.0)
+    assert any("imbalance ratio 12.0" in w for w in report["warnings"])
+    assert any("fewer than 5 images: 1" in w for w in report["warnings"])
+
+
+def test_missing_manifest_file_is_reported(tmp_path: Path, digits_folder: Path) -> None:
+    pngs = sorted((digits_folder / "train").glob("*/*.png"))[::40][:4]
+    for png in pngs:
+        shutil.copy(png, tmp_path / png.name)
+    rows = [f"{p.name},{p.parent.name}" for p in pngs] + ["gone.png,0"]
+    (tmp_path / "m.csv").write_text("path,label\n" + "\n".join(rows) + "\n")
+    report = check_dataset(load_dataset(tmp_path / "m.csv"))
+    assert report["undecodable"] == [{"path": "gone.png", "reason": "file not found"}]
+    assert report["n_decodable"] == 4
+
+
+def test_multilabel_manifest_counts(multidigits_manifest: Path) -> None:
+    ds = load_dataset(multidigits_manifest)
+    report = check_dataset(ds)
+    assert report["class_counts"] == {str(d): sum(str(d) in v for v in ds.labels) for d in range(10)}
+    assert report["modes"] == {"L": len(ds)}
+    assert report["width"]["max"] == report["height"]["max"] == 16
+
+
+def test_builtin_in_memory_dataset() -> None:
+    ds = small("faces", 5)
+    report = check_dataset(ds)
+    assert report["n_images"] == len(ds) and report["undecodable"] == []
+    assert report["class_counts"] == {"background": ds.labels.count("background"), "face": ds.labels.count("face")}
+    assert report["width"] == report["height"] == {"min": 25, "median": 25.0, "max": 25}
+    assert report["formats"] == {"array": len(ds)}
