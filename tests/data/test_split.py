@@ -183,3 +183,26 @@ def test_stratified_holdout_directly() -> None:
     assert sorted(keep.tolist() + held.tolist()) == list(range(16))
     assert Counter(keys[i] for i in held) == {"a": 2, "b": 1}
     assert 15 in keep  # the singleton 'c'
+
+
+def test_groups_never_straddle_train_and_val(tmp_path, digits_folder):
+    import csv
+
+    rows = []
+    for i, png in enumerate(sorted((digits_folder / "train").rglob("*.png"))):
+        rows.append({"path": str(png.relative_to(digits_folder)), "label": png.parent.name,
+                     "group": f"patient{i // 4}"})
+    manifest = digits_folder / "grouped.csv"
+    with manifest.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=["path", "label", "group"])
+        writer.writeheader()
+        writer.writerows(rows)
+    try:
+        ds = load_dataset(manifest)
+        train, val = train_val(ds, 0.25, seed=3)
+        assert set(train.group).isdisjoint(val.group)
+        assert len(train) + len(val) == len(ds)
+        assert 0.1 < len(val) / len(ds) < 0.4
+        assert set(val.labels) == set(ds.labels)
+    finally:
+        manifest.unlink()

@@ -36,6 +36,25 @@ def stratified_holdout(keys: list[str], fraction: float, seed: int) -> tuple[np.
     return np.sort(np.array(keep, dtype=int)), np.sort(np.array(held, dtype=int))
 
 
+def grouped_holdout(keys: list[str], groups: list[str | None], fraction: float,
+                    seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Like :func:`stratified_holdout`, but every group (a patient, a camera, …) lands
+    wholly on one side; groups are stratified by their most common key.
+
+    Samples without a group are groups of one.
+    """
+    members: dict[str, list[int]] = defaultdict(list)
+    for i, group in enumerate(groups):
+        members[f"g:{group}" if group else f"i:{i}"].append(i)
+    names = sorted(members)
+    group_keys = [max(sorted({keys[i] for i in members[n]}), key=[keys[i] for i in members[n]].count)
+                  for n in names]
+    keep_g, held_g = stratified_holdout(group_keys, fraction, seed)
+    keep = [i for g in keep_g for i in members[names[g]]]
+    held = [i for g in held_g for i in members[names[g]]]
+    return np.sort(np.array(keep, dtype=int)), np.sort(np.array(held, dtype=int))
+
+
 def _rare_merged(keys: list[str]) -> list[str]:
     """Multi-label key combinations seen once are pooled so they can still be split."""
     counts: dict[str, int] = defaultdict(int)
@@ -49,7 +68,7 @@ def train_val(ds: Dataset, val_fraction: float, seed: int) -> tuple[Dataset, Dat
 
     With a ``val`` split present it is used as is; otherwise ``val_fraction`` of
     the training pool (samples marked ``train`` or unmarked) is held out,
-    stratified by label.
+    stratified by label, and never splitting a ``group``.
     """
     _check_fraction(val_fraction)  # a bad option is an error even when a val split makes it unused
     pool = [i for i, s in enumerate(ds.split) if s in (None, "train")]
@@ -63,7 +82,10 @@ def train_val(ds: Dataset, val_fraction: float, seed: int) -> tuple[Dataset, Dat
     keys = ds.task.stratify_keys(train_part.labels)
     if ds.task.type == "multilabel":
         keys = _rare_merged(keys)
-    keep, held = stratified_holdout(keys, val_fraction, seed)
+    if train_part.group and any(train_part.group):
+        keep, held = grouped_holdout(keys, train_part.group, val_fraction, seed)
+    else:
+        keep, held = stratified_holdout(keys, val_fraction, seed)
     if len(held) == 0:
         raise DataError(f"{ds.name} is too small to hold out a validation split",
                         "add images, or give a val split (folder or split column)")
