@@ -61,7 +61,16 @@ class Predictor:
         """Scores (n, n_classes) for preprocessed (n, H, W, C) uint8 images."""
         if len(images) == 0:
             return np.zeros((0, self.task.n_classes))
-        return self.model.predict_proba(images)
+        return self._calibrated(self.model.predict_proba(images))
+
+    def _calibrated(self, proba: np.ndarray) -> np.ndarray:
+        """Apply the bundle's temperature (``foveal calibrate``), whatever the model kind."""
+        calibration = self.manifest.get("calibration")
+        if not calibration:
+            return proba
+        from foveal.evaluation.calibration import apply_temperature
+
+        return apply_temperature(proba, float(calibration["temperature"]), self.task.type == "multilabel")
 
     def predict(self, images: np.ndarray, top_k: int = 1) -> list[Prediction]:
         return self.task.decode(self.predict_proba(images), top_k=top_k)

@@ -93,13 +93,41 @@ class SingleLabelTask(Task):
 
 
 class BinaryTask(SingleLabelTask):
-    """Two classes; the second (in sorted order) is the positive class."""
+    """Two classes; the second (in sorted order) is the positive class.
+
+    ``decision_threshold`` (set by ``foveal eval --save-threshold``) makes the
+    positive class win when its probability is at least the threshold; without
+    one the more probable class wins.
+    """
 
     type = "binary"
+
+    def __init__(self, classes: Sequence[str], decision_threshold: float | None = None) -> None:
+        super().__init__(classes)
+        self.decision_threshold = None if decision_threshold is None else float(decision_threshold)
 
     @property
     def positive(self) -> str:
         return self.classes[1]
+
+    def to_json(self) -> dict:
+        out = super().to_json()
+        if self.decision_threshold is not None:
+            out["decision_threshold"] = self.decision_threshold
+        return out
+
+    def predicted_indices(self, proba: np.ndarray) -> np.ndarray:
+        """0/1 per row: the threshold on the positive class when set, else argmax."""
+        if self.decision_threshold is None:
+            return np.argmax(proba, axis=1)
+        return (proba[:, 1] >= self.decision_threshold).astype(np.int64)
+
+    def decode(self, proba: np.ndarray, top_k: int = 1) -> list[Prediction]:
+        out = super().decode(proba, top_k)
+        if self.decision_threshold is not None:
+            for pred, index in zip(out, self.predicted_indices(proba)):
+                pred.label = self.classes[int(index)]
+        return out
 
 
 class MulticlassTask(SingleLabelTask):
@@ -223,7 +251,7 @@ def task_from_json(data: dict) -> Task:
     if kind == "hierarchical":
         return HierarchicalTask(data["classes"])
     if kind == "binary":
-        return BinaryTask(data["classes"])
+        return BinaryTask(data["classes"], data.get("decision_threshold"))
     if kind == "multiclass":
         return MulticlassTask(data["classes"])
     raise ConfigError(f"unknown task type {kind!r}", f"use one of {', '.join(TASK_TYPES)}")
