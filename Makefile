@@ -33,6 +33,7 @@ test: $(STAMP) ## Create .venv if needed, install with dev extras, run the test 
 
 bench: $(STAMP) ## Run the benchmarks (ratios against references measured in the same run)
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/trainer.py
 
 clean: ## Remove the demo output and run folders (keeps .venv)
 	rm -rf $(DEMO) runs

@@ -31,6 +31,42 @@ class TrainConfig:
     out: str | None = None
     name: str | None = None
     project: str = "runs"
+    report: bool = True  # write report.html (validation split) into the run folder
+    # deep models (cnn-small and timm architectures); ignored by classical ones
+    epochs: int = 30
+    batch_size: int = 64
+    lr: float = 1e-3
+    optimizer: str = "adamw"
+    schedule: str = "cosine"
+    warmup_epochs: float = 1.0
+    weight_decay: float = 0.05
+    l1: float = 0.0
+    dropout: float = 0.1
+    label_smoothing: float = 0.0
+    early_stopping: int = 0
+    ema: bool = False
+    ema_decay: float = 0.998
+    amp: bool = False
+    grad_clip: float = 0.0
+    accumulate: int = 1
+    deterministic: bool = False
+    compile: bool = False
+    channels_last: bool = False
+    workers: int = 0
+    cache: str = "auto"
+    augment: str = "light"
+    mixup: float = 0.0
+    cutmix: float = 0.0
+    class_weights: str = "none"
+    sampler: str = "shuffle"
+    loss: str = "ce"
+    hierarchical_softmax: bool = False
+    pretrained: str | None = None
+    freeze_backbone: bool = False
+    unfreeze_after: int = 0
+    backbone_lr_scale: float = 0.1
+    init_from: str | None = None
+    device: str = "auto"
 
     def to_dict(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self)}

@@ -29,7 +29,7 @@ from foveal.errors import ConfigError
 from foveal.files import atomic_write_text, write_json
 from foveal.progress import status
 
-VERSIONED = ("numpy", "scikit-learn", "scikit-image", "pillow", "skops")
+VERSIONED = ("numpy", "scikit-learn", "scikit-image", "pillow", "skops", "torch", "torchvision", "timm", "safetensors")
 
 
 @dataclass
@@ -100,7 +100,24 @@ def train(data: str | Path | Dataset | None = None, config: str | Path | None = 
     return run_training(cfg)
 
 
+def is_deep(cfg: TrainConfig) -> bool:
+    """Deep unless ``--model`` names a classical estimator (deep: cnn-small, any timm name, --init-from)."""
+    from foveal.classical.estimators import list_estimators
+
+    if cfg.init_from:
+        return True
+    if cfg.model in list_estimators():
+        return False
+    from foveal.deep.models import is_deep_model
+
+    return is_deep_model(cfg.model)
+
+
 def run_training(cfg: TrainConfig) -> TrainResult:
+    if is_deep(cfg):
+        from foveal.deep.run import run_deep
+
+        return run_deep(cfg)
     started = time.perf_counter()
     ds = load_dataset(cfg.data, cfg.task)
     train_ds, val_ds = train_val(ds, cfg.val_fraction, cfg.seed)
@@ -119,6 +136,10 @@ def run_training(cfg: TrainConfig) -> TrainResult:
     bundle = save_bundle(run_dir / "model", manifest, model.files())
     skipped = train_img.skipped + val_img.skipped
     _write_run_files(run_dir, cfg, metrics, skipped)
+    if cfg.report:
+        from foveal.evaluation.report import write_training_report
+
+        write_training_report(run_dir, bundle, val_ds, val_img)
     return TrainResult(run_dir=run_dir, bundle=bundle, metrics=metrics, n_train=len(train_img.kept),
                        n_val=len(val_img.kept), seconds=seconds, skipped=skipped, task=ds.task.type,
                        preprocessing=prep.to_json())
@@ -153,7 +174,7 @@ def _validate(ds: Dataset, val_ds: Dataset, loaded: LoadedImages, model) -> dict
 
 def _manifest(cfg, ds, prep: Preprocessing, spec, metrics, data_fp, n, seconds) -> dict:
     return {
-        "kind": "classical",
+        "kind": spec.get("family", "classical"),
         "task": ds.task.to_json(),
         "preprocessing": prep.to_json(),
         "model": spec,

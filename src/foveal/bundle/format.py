@@ -30,6 +30,7 @@ def save_bundle(dest: Path, manifest: dict, files: dict[str, bytes]) -> Path:
     manifest = {"format": BUNDLE_FORMAT, "format_version": FORMAT_VERSION, **manifest,
                 "files": {name: sha256(data) for name, data in files.items()}}
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
+    os.chmod(tmp, 0o755)  # mkdtemp makes 0700; a bundle is meant to be shared
     try:
         for name, data in files.items():
             (tmp / name).write_bytes(data)

@@ -29,13 +29,20 @@ def _root(
 
 
 def _register() -> None:
-    from foveal.cli import data, evaluate, models, predict, train
+    from foveal.cli import calibrate, compare, cv, data, evaluate, models, predict, train
 
     app.command("train")(train.train_command)
     app.command("predict")(predict.predict_command)
     app.command("eval")(evaluate.eval_command)
+    app.command("calibrate")(calibrate.calibrate_command)
+    app.command("cv")(cv.build_cv_command())
+    app.command("compare")(compare.compare_command)
     app.command("datasets")(data.datasets_command)
     app.command("models")(models.models_command)
+    from foveal.cli import lr_find, preview
+
+    app.command("lr-find")(lr_find.lr_find_command)
+    data.data_app.command("preview")(preview.preview_command)
     app.add_typer(data.data_app, name="data")
 
 

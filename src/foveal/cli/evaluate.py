@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from foveal.cli.common import confusion_table, console, err_console, metrics_table, skipped_table
+from foveal.errors import ConfigError
 
 
 def eval_command(
@@ -15,22 +16,52 @@ def eval_command(
     data: str = typer.Argument(..., help="Folder, manifest or built-in dataset to evaluate on."),
     split: Optional[str] = typer.Option(None, "--split", help="Split to use, or all. [default: test if DATA has one, else all]"),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write the metrics as JSON here."),
+    report: Optional[Path] = typer.Option(None, "--report", help="Write a self-contained HTML report here."),
+    save_threshold: Optional[str] = typer.Option(None, "--save-threshold", help="Binary: write a new bundle that decides with this threshold: a number, best-f1 or youden (picked on the evaluated split). Needs --out."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="New bundle folder for --save-threshold."),
     max_skip_ratio: float = typer.Option(0.1, "--max-skip-ratio", help="Abort when more than this share of images cannot be decoded."),
 ) -> None:
     """Evaluate a bundle on labelled data."""
-    from foveal.evaluation.run import evaluate_bundle
+    from foveal.evaluation.run import evaluation_json, run_evaluation
     from foveal.files import write_json
 
-    result = evaluate_bundle(bundle, data, split=split, max_skip_ratio=max_skip_ratio)
+    if save_threshold is not None and out is None:
+        raise ConfigError("--save-threshold writes a new bundle", "add --out DIR for it")
+    if out is not None and save_threshold is None:
+        raise ConfigError("--out is only used with --save-threshold", "add --save-threshold, or drop --out")
+    ev = run_evaluation(bundle, data, split=split, max_skip_ratio=max_skip_ratio)
+    result = evaluation_json(ev)
+    _print_result(result)
+    if json_out:
+        write_json(json_out, result)
+        console.print(f"wrote {json_out}")
+    if report:
+        from foveal.evaluation.report import write_report
+
+        write_report(ev, report)
+        console.print(f"wrote {report}")
+    if save_threshold is not None:
+        from foveal.evaluation.derive import save_threshold_bundle
+
+        if ev.split == "test" and save_threshold in ("best-f1", "youden"):
+            err_console.print("[yellow]note: choosing a threshold on the test split makes later test "
+                              "numbers optimistic; prefer --split val[/]")
+        path, value = save_threshold_bundle(ev, save_threshold, out)
+        console.print(f"decision threshold {value:.4f} ({save_threshold}) → new bundle {path}")
+
+
+def _print_result(result: dict) -> None:
     console.print(f"[bold]{result['task']}[/] · {result['n']} images · split {result['split']} of {result['data']}")
     console.print(metrics_table(result["metrics"]))
     if "confusion_matrix" in result and len(result["classes"]) <= 20:
         console.print(confusion_table(result["classes"], result["confusion_matrix"]))
+    thresholds = result.get("thresholds", {})
+    if "best_f1" in thresholds:
+        b, j = thresholds["best_f1"], thresholds["youden"]
+        console.print(f"thresholds: best F1 {b['f1']:.4f} at {b['threshold']:.4f} · "
+                      f"Youden J {j['j']:.4f} at {j['threshold']:.4f}")
     if "per_label" in result:
         per = {f"{k} f1": v["f1"] for k, v in result["per_label"].items()}
         console.print(metrics_table(per, title="per label"))
     if result["skipped"]:
         err_console.print(skipped_table(result["skipped"]))
-    if json_out:
-        write_json(json_out, result)
-        console.print(f"wrote {json_out}")

@@ -8,15 +8,16 @@ from typing import Optional
 import typer
 
 from foveal.cli.common import console, err_console, metrics_table, parse_params, skipped_table
+from foveal.errors import ConfigError
 
 
 def train_command(
     data: Optional[str] = typer.Argument(None, help="Folder, manifest (.csv/.jsonl/.parquet) or built-in dataset."),
-    model: Optional[str] = typer.Option(None, "--model", "-m", help="Classifier: svm, knn, random-forest, decision-tree, logistic. [default: svm]"),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Classical: svm, knn, random-forest, decision-tree, logistic; deep: cnn-small or a timm architecture (see `foveal models PATTERN`). [default: svm]"),
     features: Optional[str] = typer.Option(None, "--features", "-f", help="Comma-separated features, e.g. hog,lbp. [default: hog]"),
     scale: Optional[str] = typer.Option(None, "--scale", help="Feature scaling: auto (standardise all but pixels), standard, none. [default: auto]"),
     task: Optional[str] = typer.Option(None, "--task", help="auto, binary, multiclass, multilabel, hierarchical. [default: auto]"),
-    image_size: Optional[str] = typer.Option(None, "--image-size", help="Side in pixels, or auto (most common size, at most 64). [default: auto]"),
+    image_size: Optional[str] = typer.Option(None, "--image-size", help="Side in pixels, or auto (most common size, at most 64; deep models: at least 32), or model (a timm model's own size). [default: auto]"),
     channels: Optional[str] = typer.Option(None, "--channels", help="1, 3 or auto. [default: auto]"),
     val_fraction: Optional[float] = typer.Option(None, "--val-fraction", help="Held out for validation when DATA has no val split. [default: 0.2]"),
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed. [default: 0]"),
@@ -27,32 +28,99 @@ def train_command(
     name: Optional[str] = typer.Option(None, "--name", help="Run name. [default: the model name]"),
     project: Optional[str] = typer.Option(None, "--project", help="Parent folder of run folders. [default: runs]"),
     config: Optional[Path] = typer.Option(None, "--config", "-c", help="YAML file of options; flags override it."),
+    no_report: bool = typer.Option(False, "--no-report", help="Skip report.html (the validation report) in the run folder."),
+    epochs: Optional[int] = typer.Option(None, "--epochs", help="Deep: training epochs. [default: 30]", rich_help_panel="Deep models"),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Deep: images per batch (per process under torchrun). [default: 64]", rich_help_panel="Deep models"),
+    lr: Optional[float] = typer.Option(None, "--lr", help="Deep: peak learning rate. [default: 1e-3]", rich_help_panel="Deep models"),
+    optimizer: Optional[str] = typer.Option(None, "--optimizer", help="Deep: adamw, adam, sgd, rmsprop. [default: adamw]", rich_help_panel="Deep models"),
+    schedule: Optional[str] = typer.Option(None, "--schedule", help="Deep: cosine, step, onecycle, none. [default: cosine]", rich_help_panel="Deep models"),
+    warmup_epochs: Optional[float] = typer.Option(None, "--warmup-epochs", help="Deep: linear warm-up epochs. [default: 1]", rich_help_panel="Deep models"),
+    weight_decay: Optional[float] = typer.Option(None, "--weight-decay", help="Deep: L2 / decoupled weight decay. [default: 0.05]", rich_help_panel="Deep models"),
+    l1: Optional[float] = typer.Option(None, "--l1", help="Deep: L1 penalty on weights. [default: 0]", rich_help_panel="Deep models"),
+    dropout: Optional[float] = typer.Option(None, "--dropout", help="Deep: dropout before the classifier. [default: 0.1]", rich_help_panel="Deep models"),
+    label_smoothing: Optional[float] = typer.Option(None, "--label-smoothing", help="Deep: label smoothing. [default: 0]", rich_help_panel="Deep models"),
+    early_stopping: Optional[int] = typer.Option(None, "--early-stopping", metavar="PATIENCE", help="Deep: stop after PATIENCE epochs without a better validation metric. [default: off]", rich_help_panel="Deep models"),
+    ema: Optional[bool] = typer.Option(None, "--ema/--no-ema", help="Deep: keep an exponential moving average of the weights (validated and shipped).", rich_help_panel="Deep models"),
+    ema_decay: Optional[float] = typer.Option(None, "--ema-decay", help="Deep: EMA decay per update (warmed up from 0). [default: 0.998]", rich_help_panel="Deep models"),
+    amp: Optional[bool] = typer.Option(None, "--amp/--no-amp", help="Deep: mixed precision (bf16, or fp16 with loss scaling on GPUs without bf16).", rich_help_panel="Deep models"),
+    grad_clip: Optional[float] = typer.Option(None, "--grad-clip", help="Deep: clip the gradient norm to this. [default: off]", rich_help_panel="Deep models"),
+    accumulate: Optional[int] = typer.Option(None, "--accumulate", help="Deep: batches per optimizer step. [default: 1]", rich_help_panel="Deep models"),
+    deterministic: Optional[bool] = typer.Option(None, "--deterministic/--no-deterministic", help="Deep: deterministic algorithms (bitwise-reproducible on CPU).", rich_help_panel="Deep models"),
+    compile_: Optional[bool] = typer.Option(None, "--compile/--no-compile", help="Deep: torch.compile the network.", rich_help_panel="Deep models"),
+    channels_last: Optional[bool] = typer.Option(None, "--channels-last/--no-channels-last", help="Deep: channels-last memory format.", rich_help_panel="Deep models"),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Deep: CPU threads for torch (0: torch's default). Batches come from an in-RAM tensor, not DataLoader workers.", rich_help_panel="Deep models"),
+    cache: Optional[str] = typer.Option(None, "--cache", help="Deep: auto, ram (decoded uint8 images kept in RAM) or none (decode batches from files). [default: auto]", rich_help_panel="Deep models"),
+    augment: Optional[str] = typer.Option(None, "--augment", help="Deep: none, light (no flips), standard, strong. [default: light]", rich_help_panel="Deep models"),
+    mixup: Optional[float] = typer.Option(None, "--mixup", help="Deep: Mixup alpha (single-label tasks). [default: 0]", rich_help_panel="Deep models"),
+    cutmix: Optional[float] = typer.Option(None, "--cutmix", help="Deep: CutMix alpha (single-label tasks). [default: 0]", rich_help_panel="Deep models"),
+    class_weights: Optional[str] = typer.Option(None, "--class-weights", help="Deep: none or auto (inverse class frequency). [default: none]", rich_help_panel="Deep models"),
+    sampler: Optional[str] = typer.Option(None, "--sampler", help="Deep: shuffle or balanced. [default: shuffle]", rich_help_panel="Deep models"),
+    loss: Optional[str] = typer.Option(None, "--loss", help="Deep: ce or focal. [default: ce]", rich_help_panel="Deep models"),
+    hierarchical_softmax: Optional[bool] = typer.Option(None, "--hierarchical-softmax/--per-level", help="Deep, hierarchical tasks: conditional softmax along the path (scalable) instead of a loss per level.", rich_help_panel="Deep models"),
+    pretrained: Optional[Path] = typer.Option(None, "--pretrained", help="Deep: initial weights (.safetensors or weights-only .pth; timm or torchvision names).", rich_help_panel="Deep models"),
+    freeze_backbone: Optional[bool] = typer.Option(None, "--freeze-backbone/--no-freeze-backbone", help="Deep: train only the classifier (linear probe).", rich_help_panel="Deep models"),
+    unfreeze_after: Optional[int] = typer.Option(None, "--unfreeze-after", help="Deep: freeze the backbone for N epochs, then train it at --backbone-lr-scale × lr.", rich_help_panel="Deep models"),
+    backbone_lr_scale: Optional[float] = typer.Option(None, "--backbone-lr-scale", help="Deep: backbone learning-rate factor with --pretrained / --init-from / --unfreeze-after. [default: 0.1]", rich_help_panel="Deep models"),
+    init_from: Optional[Path] = typer.Option(None, "--init-from", help="Deep: fine-tune an existing deep bundle (a new label set gets a new head).", rich_help_panel="Deep models"),
+    device: Optional[str] = typer.Option(None, "--device", help="Deep: auto, cpu or cuda. [default: auto]", rich_help_panel="Deep models"),
+    resume: Optional[Path] = typer.Option(None, "--resume", help="Deep: continue a run folder from its checkpoints/last.", rich_help_panel="Deep models"),
 ) -> None:
     """Train a classifier and write a run folder with its bundle in model/."""
+    given = [k for k, v in locals().items() if v is not None and v is not False and k != "resume"]
     from foveal.config import TrainConfig, read_yaml, resolve
     from foveal.training import run_training
 
+    if resume is not None:
+        from foveal.deep.run import resume_config, run_deep
+
+        if given:
+            raise ConfigError(f"--resume continues a run with its saved options; {', '.join(given)} given too",
+                              "drop the other options, or start a new run")
+
+        cfg = resume_config(resume)
+        result = run_deep(cfg, resume=resume)
+        if result is not None:
+            _summary(cfg, result)
+        return
     file_params = read_yaml(config).get("params", {}) if config else {}
     overrides = dict(data=data, model=model, features=features, scale=scale, task=task,
                      image_size=_size(image_size), channels=_size(channels), val_fraction=val_fraction,
                      seed=seed, max_skip_ratio=max_skip_ratio, max_pixels=max_pixels,
                      out=str(out) if out else None, name=name, project=project,
-                     params={**file_params, **parse_params(param)} if param else None)
+                     report=False if no_report else None,
+                     params={**file_params, **parse_params(param)} if param else None,
+                     epochs=epochs, batch_size=batch_size, lr=lr, optimizer=optimizer, schedule=schedule,
+                     warmup_epochs=warmup_epochs, weight_decay=weight_decay, l1=l1, dropout=dropout,
+                     label_smoothing=label_smoothing, early_stopping=early_stopping, ema=ema, ema_decay=ema_decay, amp=amp,
+                     grad_clip=grad_clip, accumulate=accumulate, deterministic=deterministic, compile=compile_,
+                     channels_last=channels_last, workers=workers, cache=cache, augment=augment, mixup=mixup,
+                     cutmix=cutmix, class_weights=class_weights, sampler=sampler, loss=loss,
+                     hierarchical_softmax=hierarchical_softmax, pretrained=str(pretrained) if pretrained else None,
+                     freeze_backbone=freeze_backbone, unfreeze_after=unfreeze_after,
+                     backbone_lr_scale=backbone_lr_scale, init_from=str(init_from) if init_from else None,
+                     device=device)
     cfg = resolve(TrainConfig, config, overrides)
     if not cfg.data:
         raise typer.BadParameter("give DATA (a folder, a manifest or a built-in dataset), or data: in --config")
     result = run_training(cfg)
-    _summary(cfg, result)
+    if result is not None:  # None on DDP ranks other than 0
+        _summary(cfg, result)
 
 
 def _size(value: str | None):
     return int(value) if value is not None and value.isdigit() else value
 
 
+def _model_text(cfg) -> str:
+    from foveal.training import is_deep
+
+    return f"{cfg.model} on {cfg.features} features" if not is_deep(cfg) else cfg.model
+
+
 def _summary(cfg, result) -> None:
     prep = result.preprocessing
     h, w = prep["size"]
-    console.print(f"[bold]trained[/] {cfg.model} on {cfg.features} features · task {result.task} · "
+    console.print(f"[bold]trained[/] {_model_text(cfg)} · task {result.task} · "
                   f"{h}×{w}×{prep['channels']} · {result.n_train} train / {result.n_val} val images · "
                   f"{result.seconds:.1f} s")
     if result.metrics:
@@ -61,4 +129,6 @@ def _summary(cfg, result) -> None:
         err_console.print(skipped_table(result.skipped))
         err_console.print(f"the skipped files are listed in {result.run_dir / 'skipped.csv'}")
     console.print(f"run folder: {result.run_dir}")
+    if (result.run_dir / "report.html").is_file():
+        console.print(f"report:     {result.run_dir / 'report.html'}")
     console.print(f"bundle:     {result.bundle}")

@@ -29,16 +29,25 @@ class Preprocessing:
     interpolation: str = "bilinear"
     background: tuple[int, int, int] = (255, 255, 255)
     max_pixels: int = DEFAULT_MAX_PIXELS
+    mean: tuple[float, ...] | None = None  # per-channel, [0, 1] units; deep models normalise with it
+    std: tuple[float, ...] | None = None
+    crop: float = 1.0  # centre-crop fraction after resizing to size / crop (1.0: no crop)
 
     def to_json(self) -> dict:
-        return {**asdict(self), "size": list(self.size), "background": list(self.background), "resize": "squash"}
+        out = {**asdict(self), "size": list(self.size), "background": list(self.background), "resize": "squash"}
+        for key in ("mean", "std"):
+            out[key] = None if out[key] is None else list(out[key])
+        return out
 
     @classmethod
     def from_json(cls, data: dict) -> "Preprocessing":
         return cls(size=tuple(data["size"]), channels=int(data["channels"]),
                    interpolation=data.get("interpolation", "bilinear"),
                    background=tuple(data.get("background", (255, 255, 255))),
-                   max_pixels=int(data.get("max_pixels", DEFAULT_MAX_PIXELS)))
+                   max_pixels=int(data.get("max_pixels", DEFAULT_MAX_PIXELS)),
+                   mean=None if data.get("mean") is None else tuple(float(v) for v in data["mean"]),
+                   std=None if data.get("std") is None else tuple(float(v) for v in data["std"]),
+                   crop=float(data.get("crop", 1.0)))
 
     def prepare(self, image: np.ndarray) -> np.ndarray:
         """Resize and convert channels of an already-decoded H×W×C uint8 image."""
@@ -46,9 +55,18 @@ class Preprocessing:
             image = image[:, :, None]
         if image.shape[2] != self.channels:
             image = _convert_channels(image, self.channels)
+        if self.crop < 1.0:
+            return self._resize_crop(image)
         if image.shape[:2] != self.size:
             image = resize_image(image, self.size, self.interpolation)
         return image
+
+    def _resize_crop(self, image: np.ndarray) -> np.ndarray:
+        h, w = self.size
+        big = (max(h, round(h / self.crop)), max(w, round(w / self.crop)))
+        image = resize_image(image, big, self.interpolation)
+        top, left = (big[0] - h) // 2, (big[1] - w) // 2
+        return image[top:top + h, left:left + w]
 
     def decode(self, data: bytes | str | Path) -> np.ndarray:
         """Decode one file (path or bytes) into model input."""

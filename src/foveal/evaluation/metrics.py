@@ -30,6 +30,7 @@ def evaluate_predictions(task: Task, labels: Sequence, proba: np.ndarray) -> dic
     ``most_confused``; binary ``thresholds``; multi-label ``per_label``; hierarchical
     ``mistake_severity_counts``; all ``reliability`` (calibration bins).
     """
+    from foveal.evaluation.calibration import renormalized
     from foveal.evaluation.classification import predicted_indices, single_label
     from foveal.evaluation.hierarchy import hierarchical
     from foveal.evaluation.multilabel import multilabel
@@ -42,6 +43,7 @@ def evaluate_predictions(task: Task, labels: Sequence, proba: np.ndarray) -> dic
         if isinstance(task, MultilabelTask):
             body = multilabel(task, y, proba)
         else:
+            proba = renormalized(proba)
             y_pred = predicted_indices(task, proba)
             body = single_label(task, y, proba, y_pred)
             if isinstance(task, HierarchicalTask):

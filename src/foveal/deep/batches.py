@@ -1,0 +1,164 @@
+"""The in-RAM image cache and batch indexing.
+
+Images are decoded once (``foveal.data.images.load_images``) and kept as one uint8 NCHW
+tensor; a batch is an index into it. On few cores this beats per-sample DataLoader
+workers (see DESIGN.md), and it makes shuffling, sharding and resuming exact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+CACHE_MODES = ("auto", "ram", "none")
+
+
+@dataclass
+class ImageTensor:
+    """Decoded images as uint8 (n, C, H, W), with targets as a tensor in the same order."""
+
+    images: torch.Tensor
+    targets: torch.Tensor
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    @classmethod
+    def from_numpy(cls, images: np.ndarray, targets: np.ndarray) -> "ImageTensor":
+        """``images`` (n, H, W, C) uint8 as produced by ``load_images``; no copy of the pixels is kept twice."""
+        tensor = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).contiguous()
+        return cls(tensor, torch.as_tensor(np.asarray(targets)))
+
+
+def channel_stats(images: np.ndarray) -> tuple[list[float], list[float]]:
+    """Per-channel mean and std of uint8 (n, H, W, C) images, in [0, 1] units."""
+    pixels = images.reshape(-1, images.shape[-1]).astype(np.float64) / 255.0
+    std = np.maximum(pixels.std(axis=0), 1e-3)
+    return [round(float(v), 6) for v in pixels.mean(axis=0)], [round(float(v), 6) for v in std]
+
+
+def sample_weights(targets: np.ndarray) -> torch.Tensor:
+    """Per-sample weights for ``--sampler balanced``: every class (or label) drawn equally often."""
+    if targets.ndim == 2:  # multi-label: a sample counts as its rarest label
+        freq = np.maximum(targets.sum(axis=0), 1)
+        inv = np.where(targets > 0, 1.0 / freq[None, :], 0.0).max(axis=1)
+        return torch.as_tensor(np.where(inv > 0, inv, 1.0 / len(targets)))
+    counts = np.bincount(targets)
+    return torch.as_tensor(1.0 / counts[targets])
+
+
+def epoch_order(n: int, seed: int, epoch: int, weights: torch.Tensor | None = None,
+                rank: int = 0, world: int = 1) -> torch.Tensor:
+    """The sample order of one epoch: a permutation (or a balanced draw) that depends only on
+    (seed, epoch), so resuming mid-run and every DDP rank agree; then this rank's shard."""
+    gen = torch.Generator().manual_seed(seed * 100_003 + epoch)
+    if weights is None:
+        order = torch.randperm(n, generator=gen)
+    else:
+        order = torch.multinomial(weights, n, replacement=True, generator=gen)
+    if world > 1:  # like DistributedSampler: pad to a multiple of the world size, then stride
+        total = -(-n // world) * world
+        order = torch.cat([order, order[: total - n]])[rank::world]
+    return order
+
+
+def batch_slices(order: torch.Tensor, batch_size: int, even: bool = False) -> list[torch.Tensor]:
+    """Split an order into batches; a last batch of one sample (or odd-sized, when ``even``) is dropped."""
+    out = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+    if out and (len(out[-1]) < 2 or even and len(out[-1]) % 2) and len(out) > 1:
+        out.pop()
+    return out
+
+
+def normalize(batch: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
+    """Float [0, 1] (n, C, H, W) → standardised model input."""
+    return (batch - mean.view(1, -1, 1, 1)) / std.view(1, -1, 1, 1)
+
+
+def to_unit_float(batch: torch.Tensor) -> torch.Tensor:
+    return batch.float().div_(255.0)
+
+
+class FileImages:
+    """uint8 (n, C, H, W) images decoded from their files batch by batch (``--cache none``).
+
+    For data sets larger than RAM; slower than the in-RAM tensor (every epoch decodes again).
+    """
+
+    def __init__(self, ds, prep, kept: np.ndarray, threads: int = 4) -> None:
+        self.ds, self.prep, self.kept, self.threads = ds, prep, np.asarray(kept), threads
+
+    def __len__(self) -> int:
+        return len(self.kept)
+
+    def _one(self, i: int) -> np.ndarray:
+        from foveal.data.images import _decode_file
+        from foveal.errors import DataError, DecodeError
+
+        path = self.ds.file(int(self.kept[i]))
+        try:
+            return _decode_file(path, self.prep)[0]
+        except DecodeError as err:
+            raise DataError(f"{path} could not be decoded during training ({err.what})",
+                            "do not change the data while training; restart the run") from None
+
+    def __getitem__(self, index) -> torch.Tensor:
+        from concurrent.futures import ThreadPoolExecutor
+
+        rows = range(len(self))[index] if isinstance(index, slice) else [int(i) for i in index]
+        with ThreadPoolExecutor(max_workers=self.threads) as pool:
+            arrays = list(pool.map(self._one, rows))
+        h, w = self.prep.size
+        if not arrays:
+            return torch.zeros((0, self.prep.channels, h, w), dtype=torch.uint8)
+        return torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).contiguous()
+
+
+def scan_files(ds, prep, description: str):
+    """Check every file decodes and hash it, keeping no pixels (``--cache none``); a ``LoadedImages``
+    whose ``images`` holds only a sample of up to 512 training images (for shapes and statistics)."""
+    import hashlib
+    from concurrent.futures import ThreadPoolExecutor
+
+    from foveal.data.images import LoadedImages, _decode_file
+    from foveal.errors import DecodeError
+    from foveal.progress import track
+
+    def work(i: int):
+        try:
+            data = ds.file(i).read_bytes()
+            prep.decode(data)
+            return i, hashlib.sha256(data).hexdigest(), None
+        except DecodeError as err:
+            return i, None, err.what
+        except OSError as err:
+            return i, None, f"cannot read file ({err.strerror or err})"
+
+    kept, hashes, skipped = [], [], []
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        for i, digest, error in track(pool.map(work, range(len(ds))), description, total=len(ds)):
+            if error is None:
+                kept.append(i)
+                hashes.append(digest)
+            else:
+                skipped.append({"path": ds.location(i), "reason": error})
+    picks = np.random.default_rng(0).permutation(len(kept))[:512]
+    sample = np.stack([_decode_file(ds.file(kept[j]), prep)[0] for j in sorted(picks)]) if kept else \
+        np.zeros((0, *prep.size, prep.channels), dtype=np.uint8)
+    return LoadedImages(images=sample, kept=np.array(kept, dtype=int), hashes=hashes, skipped=skipped)
+
+
+def resolve_cache(mode: str, n: int, size: tuple[int, int], channels: int, from_files: bool) -> str:
+    """``auto`` keeps images in RAM unless they would take more than a quarter of the memory."""
+    if mode != "auto":
+        return mode if from_files else "ram"  # in-memory data sets are in RAM already
+    need = n * size[0] * size[1] * channels
+    try:
+        import os
+
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return "ram"
+    return "none" if from_files and need > total // 4 else "ram"

@@ -1,0 +1,138 @@
+"""Callbacks that print progress and keep the run folder: metrics.csv, curves.png, checkpoints."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+import time
+from pathlib import Path
+
+from foveal.deep.trainer import Callback, Loop
+from foveal.files import atomic_write_bytes, atomic_write_text
+from foveal.progress import is_quiet, stderr_console
+
+FIRST = ("epoch", "train_loss", "val_loss")
+LAST = ("lr", "images_per_s")
+
+
+class ConsoleProgress(Callback):
+    """A bar per epoch (images/s, ETA) on a terminal, and one line per epoch unless ``--quiet``."""
+
+    def __init__(self) -> None:
+        self.bar = None
+        self.started = time.perf_counter()
+        self.first_epoch: int | None = None  # epochs already done when this process started (resume)
+
+    def on_epoch_start(self, loop: Loop, n_batches: int) -> None:
+        if self.first_epoch is None:
+            self.first_epoch = loop.state.epoch
+        if is_quiet() or not sys.stderr.isatty():
+            return
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.bar = Progress(TextColumn("epoch {task.fields[epoch]}"), BarColumn(), MofNCompleteColumn(),
+                            TextColumn("{task.fields[rate]} img/s"), TimeRemainingColumn(),
+                            console=stderr_console(), transient=True)
+        self.bar.start()
+        self.task = self.bar.add_task("", total=n_batches, completed=loop.state.step,
+                                      epoch=f"{loop.state.epoch + 1}/{loop.cfg.epochs}", rate="…")
+        self.seen, self.t0 = 0, time.perf_counter()
+
+    def on_batch_end(self, loop: Loop, images: int) -> None:
+        if self.bar is not None:
+            self.seen += images
+            rate = self.seen / max(time.perf_counter() - self.t0, 1e-9)
+            self.bar.update(self.task, advance=1, rate=f"{rate:,.0f}")
+
+    def _close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+            self.bar = None
+
+    def on_epoch_end(self, loop: Loop, record: dict, improved: bool) -> None:
+        self._close()
+        if is_quiet():
+            return
+        done, total = record["epoch"], loop.cfg.epochs
+        elapsed = time.perf_counter() - self.started
+        eta = elapsed / max(done - (self.first_epoch or 0), 1) * (total - done)
+        shown = " · ".join(f"{k.replace('_', ' ')} {v:.4g}" for k, v in record.items()
+                           if k not in ("epoch", "images_per_s"))
+        stderr_console().print(f"epoch {done}/{total} · {shown} · {record['images_per_s']:,.0f} img/s · "
+                               f"ETA {eta:.0f} s{' *' if improved else ''}", highlight=False)
+
+    def on_interrupt(self, loop: Loop) -> None:
+        self._close()
+
+    def on_train_end(self, loop: Loop) -> None:
+        self._close()
+
+
+def metrics_csv(history: list[dict]) -> str:
+    seen = list(dict.fromkeys(k for r in history for k in r))
+    columns = [*FIRST, *(k for k in seen if k not in FIRST + LAST), *LAST]
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(history)
+    return buffer.getvalue()
+
+
+def curves_png(history: list[dict]) -> bytes:
+    """Loss and validation-metric curves per epoch."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(9, 3.5))
+    ax_loss, ax_metric = fig.subplots(1, 2)
+    epochs = [r["epoch"] for r in history]
+    for key in ("train_loss", "val_loss"):
+        if any(key in r for r in history):
+            ax_loss.plot(epochs, [r.get(key) for r in history], label=key.replace("_", " "))
+    ax_loss.set(xlabel="epoch", ylabel="loss", title="loss")
+    ax_loss.legend()
+    for key in ("accuracy", "map"):
+        if any(key in r for r in history):
+            ax_metric.plot(epochs, [r.get(key) for r in history], label=f"val {key}")
+            ax_metric.legend()
+    ax_metric.set(xlabel="epoch", title="validation")
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90)
+    return buffer.getvalue()
+
+
+class RunFolder(Callback):
+    """Keeps ``metrics.csv``, ``curves.png`` and ``checkpoints/{last,best}.safetensors`` current."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self.run_dir = Path(run_dir)
+        self.checkpoints = self.run_dir / "checkpoints"
+
+    def _save_last(self, loop: Loop) -> None:
+        from foveal.deep.checkpoint import save_checkpoint, snapshot
+
+        tensors, info = snapshot(loop)
+        save_checkpoint(self.checkpoints / "last.safetensors", tensors, info)
+
+    def on_epoch_end(self, loop: Loop, record: dict, improved: bool) -> None:
+        from foveal.deep.checkpoint import save_checkpoint
+
+        atomic_write_text(self.run_dir / "metrics.csv", metrics_csv(loop.state.history))
+        if improved and loop.best_weights is not None:
+            save_checkpoint(self.checkpoints / "best.safetensors",
+                            {f"model/{k}": v for k, v in loop.best_weights.items()},
+                            {"format": "foveal-best", "epoch": loop.state.epoch, "score": loop.state.best_score})
+        self._save_last(loop)
+
+    def on_interrupt(self, loop: Loop) -> None:
+        self._save_last(loop)
+        if loop.state.history:
+            atomic_write_bytes(self.run_dir / "curves.png", curves_png(loop.state.history))
+
+    def on_train_end(self, loop: Loop) -> None:
+        if loop.state.history:
+            atomic_write_bytes(self.run_dir / "curves.png", curves_png(loop.state.history))

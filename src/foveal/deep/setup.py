@@ -1,0 +1,209 @@
+"""Building the parts of a training run from its config: network, head, optimizer, schedule,
+EMA, AMP, augmentation, Mixup. Each part comes from torch / timm; this module only wires them."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+
+from foveal.config import TrainConfig
+from foveal.data.task import Task
+from foveal.deep.distributed import DistContext
+from foveal.errors import ConfigError
+
+CHOICES = {"class_weights": ("none", "auto"), "sampler": ("shuffle", "balanced"), "loss": ("ce", "focal"),
+           "cache": ("auto", "ram", "none")}
+
+
+@dataclass
+class Parts:
+    """The live objects of a training run."""
+
+    net: nn.Module
+    head: nn.Module
+    optimizer: torch.optim.Optimizer
+    schedule: object
+    scaler: torch.amp.GradScaler
+    augment: object
+    gen: torch.Generator
+    mean: torch.Tensor
+    std: torch.Tensor
+    device: torch.device
+    spec: dict
+    ctx: DistContext
+    ema: object | None = None
+    mixup: object | None = None
+    amp_dtype: torch.dtype | None = None
+    sample_weights: torch.Tensor | None = None
+    compile: bool = False
+    transfer: dict = field(default_factory=dict)
+    train_net: nn.Module | None = None
+    _wrapped_frozen: bool | None = None
+
+    @property
+    def eval_net(self) -> nn.Module:
+        """The weights that are validated and shipped: the EMA copy when ``--ema`` is on."""
+        return self.ema.module if self.ema is not None else self.net
+
+    def rewrap(self, frozen: bool) -> None:
+        """(Re)build the training wrapper: DDP over the trainable parameters, then ``torch.compile``."""
+        if self.train_net is not None and frozen == self._wrapped_frozen:
+            return
+        net = self.net
+        if self.ctx.enabled:
+            from torch.nn.parallel import DistributedDataParallel
+
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            net = DistributedDataParallel(net, device_ids=ids)
+        self.train_net = torch.compile(net) if self.compile else net
+        self._wrapped_frozen = frozen
+
+
+def check_options(cfg: TrainConfig, task: Task) -> None:
+    """Refuse option values and combinations that cannot work, with the fix."""
+    for name, choices in CHOICES.items():
+        if getattr(cfg, name) not in choices:
+            raise ConfigError(f"unknown --{name.replace('_', '-')} {getattr(cfg, name)!r}",
+                              f"use one of {', '.join(choices)}")
+    for name in ("epochs", "batch_size", "accumulate"):
+        if getattr(cfg, name) < 1:
+            raise ConfigError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(cfg, name)}",
+                              "use a positive whole number")
+    for name, low, high in (("dropout", 0, 1), ("label_smoothing", 0, 1), ("ema_decay", 0, 1)):
+        if not low <= getattr(cfg, name) < high:
+            raise ConfigError(f"--{name.replace('_', '-')} must be in [{low}, {high}), got {getattr(cfg, name)}",
+                              "use e.g. 0.1")
+    for name in ("weight_decay", "l1", "grad_clip", "mixup", "cutmix", "early_stopping", "unfreeze_after", "workers"):
+        if getattr(cfg, name) < 0:
+            raise ConfigError(f"--{name.replace('_', '-')} must not be negative", "use 0 to turn it off")
+    if (cfg.mixup or cfg.cutmix) and task.type not in ("binary", "multiclass"):
+        raise ConfigError(f"--mixup / --cutmix work for single-label tasks, not {task.type}", "drop them")
+    if (cfg.mixup or cfg.cutmix) and cfg.loss == "focal":
+        raise ConfigError("--loss focal cannot take Mixup/CutMix soft targets", "drop --mixup/--cutmix or use --loss ce")
+    if cfg.hierarchical_softmax and task.type != "hierarchical":
+        raise ConfigError(f"--hierarchical-softmax needs a hierarchical task, this one is {task.type}",
+                          "drop the flag, or use nested class folders / a/b/c labels")
+    if cfg.pretrained and cfg.init_from:
+        raise ConfigError("--pretrained and --init-from both given", "use one source of initial weights")
+
+
+@contextlib.contextmanager
+def torch_threads(n: int):
+    """``--workers N``: torch's CPU threads for the block (0 leaves torch's default), restored after."""
+    before = torch.get_num_threads()
+    if n > 0:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def amp_dtype(cfg: TrainConfig, device: torch.device) -> torch.dtype | None:
+    """bf16 where the device has it (CPUs, recent GPUs), else fp16 with loss scaling."""
+    if not cfg.amp:
+        return None
+    if device.type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.bfloat16
+
+
+def loss_options(cfg: TrainConfig, task: Task, targets: np.ndarray):
+    from foveal.deep.heads import LossOptions
+    from foveal.deep.losses import auto_class_weights
+
+    weight = None
+    if cfg.class_weights == "auto":
+        if task.type == "hierarchical":
+            raise ConfigError("--class-weights auto is not available for hierarchical tasks",
+                              "use --sampler balanced instead")
+        weight = auto_class_weights(targets, task.n_classes, task.type == "multilabel")
+    return LossOptions(loss=cfg.loss, smoothing=cfg.label_smoothing if not (cfg.mixup or cfg.cutmix) else 0.0,
+                       soft_targets=bool(cfg.mixup or cfg.cutmix), weight=weight)
+
+
+def make_mixup(cfg: TrainConfig, task: Task):
+    if not (cfg.mixup or cfg.cutmix):
+        return None
+    from timm.data import Mixup
+
+    return Mixup(mixup_alpha=cfg.mixup, cutmix_alpha=cfg.cutmix, label_smoothing=cfg.label_smoothing,
+                 num_classes=task.n_classes)
+
+
+def make_ema(cfg: TrainConfig, net: nn.Module):
+    if not cfg.ema:
+        return None
+    from timm.utils import ModelEmaV3
+
+    return ModelEmaV3(net, decay=cfg.ema_decay, use_warmup=True)
+
+
+def updates_per_epoch(cfg: TrainConfig, n_train: int, world: int, even: bool) -> int:
+    from foveal.deep.batches import batch_slices
+
+    shard = -(-n_train // world)
+    n_batches = len(batch_slices(torch.arange(shard), cfg.batch_size, even))
+    return max(1, math.ceil(n_batches / cfg.accumulate))
+
+
+def build_network(cfg: TrainConfig, task: Task, images: np.ndarray, head: nn.Module, parent: dict | None):
+    """The network and its spec; ``parent`` is an ``--init-from`` bundle's (spec, weights)."""
+    from foveal.deep.models import build_model, timm_args
+
+    _, h, w, channels = images.shape
+    arch = parent["spec"]["architecture"] if parent else cfg.model
+    args = dict(parent["spec"]["timm_args"]) if parent else timm_args(arch, (h, w), cfg.dropout)
+    net = build_model(arch, channels, head.n_outputs, args)
+    spec = {"family": "deep", "architecture": arch, "in_chans": channels, "num_outputs": head.n_outputs,
+            "timm_args": args}
+    return net, spec
+
+
+def initial_weights(cfg: TrainConfig, net: nn.Module, parent: dict | None) -> dict:
+    """Load ``--pretrained`` or the ``--init-from`` bundle's weights; the report lists what did not fit."""
+    from foveal.deep.transfer import load_pretrained, match_state
+
+    if cfg.pretrained:
+        return {"source": str(cfg.pretrained), **load_pretrained(net, cfg.pretrained)}
+    if parent:
+        matched, report = match_state(net, parent["weights"])
+        net.load_state_dict(matched, strict=False)
+        return {"source": str(cfg.init_from), **report}
+    return {}
+
+
+def build_parts(cfg: TrainConfig, task: Task, images: np.ndarray, targets: np.ndarray, ctx: DistContext,
+                parent: dict | None = None, mean_std: tuple[list, list] | None = None) -> Parts:
+    """Everything a run needs, from ``cfg``, the training targets and the training images
+    (n, H, W, C) uint8 — or a sample of them for shapes and statistics (``--cache none``)."""
+    from foveal.deep.augment import make_augment
+    from foveal.deep.batches import channel_stats, sample_weights
+    from foveal.deep.heads import head_spec, make_head
+    from foveal.deep.optim import Schedule, make_optimizer
+
+    check_options(cfg, task)
+    head = make_head(task, loss_options(cfg, task, targets), cfg.hierarchical_softmax).to(ctx.device)
+    net, spec = build_network(cfg, task, images, head, parent)
+    spec["head"] = head_spec(task, cfg.hierarchical_softmax)
+    transfer = initial_weights(cfg, net, parent)
+    net = net.to(ctx.device, memory_format=torch.channels_last if cfg.channels_last else torch.preserve_format)
+    mean, std = mean_std or (parent["mean_std"] if parent else channel_stats(images))
+    lower = cfg.pretrained or parent or cfg.unfreeze_after
+    optimizer = make_optimizer(net, cfg.optimizer, cfg.lr, cfg.weight_decay, cfg.backbone_lr_scale if lower else 1.0)
+    mixup = make_mixup(cfg, task)
+    per_epoch = updates_per_epoch(cfg, len(targets), ctx.world, mixup is not None)
+    schedule = Schedule(cfg.schedule, optimizer, cfg.epochs, per_epoch, cfg.warmup_epochs)
+    schedule.step(0)
+    dtype = amp_dtype(cfg, ctx.device)
+    return Parts(net=net, head=head, optimizer=optimizer, schedule=schedule, ctx=ctx,
+                 scaler=torch.amp.GradScaler(ctx.device.type, enabled=dtype == torch.float16),
+                 augment=make_augment(cfg.augment), gen=torch.Generator().manual_seed(cfg.seed + 1),
+                 mean=torch.tensor(mean), std=torch.tensor(std), device=ctx.device, spec=spec,
+                 ema=make_ema(cfg, net), mixup=mixup, amp_dtype=dtype, compile=cfg.compile, transfer=transfer,
+                 sample_weights=sample_weights(targets) if cfg.sampler == "balanced" else None)

@@ -1,0 +1,290 @@
+"""The epoch loop: a small ``Loop`` of parts (network, head, optimizer, schedule, EMA, AMP)
+driven by ``fit_loop``, with callbacks for everything that writes or prints.
+
+``fit_deep`` is the plain entry point: arrays in, a fitted ``DeepModel`` and the
+per-epoch history out — no run folder, usable from a script or an sklearn wrapper.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import random
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+
+from foveal.config import TrainConfig
+from foveal.data.task import Task
+from foveal.deep.batches import ImageTensor, batch_slices, epoch_order, normalize
+from foveal.deep.distributed import DistContext, all_reduce_sum, any_rank, sync_buffers
+from foveal.deep.setup import Parts, build_parts
+from foveal.deep.transfer import set_backbone_frozen, train_mode
+
+
+class Interrupted(KeyboardInterrupt):
+    """Raised at an update boundary after SIGTERM / Ctrl-C; the loop saves its state first."""
+
+
+@dataclass
+class StopFlag:
+    """Set by a signal handler; the loop checks it after every optimizer update."""
+
+    reason: str | None = None
+
+
+@dataclass
+class LoopState:
+    """Everything about progress that a checkpoint must restore."""
+
+    epoch: int = 0  # completed epochs
+    step: int = 0  # batches done in the current epoch (non-zero only when interrupted mid-epoch)
+    updates: int = 0  # optimizer updates so far
+    best_score: float | None = None
+    best_loss: float | None = None  # breaks ties between epochs with the same score
+    best_epoch: int = 0
+    bad_epochs: int = 0
+    history: list[dict] = field(default_factory=list)
+    partial: dict = field(default_factory=lambda: {"loss": 0.0, "n": 0, "seconds": 0.0})
+    stopped_early: bool = False
+
+
+class Callback:
+    """Hooks the loop calls; the defaults do nothing."""
+
+    def on_epoch_start(self, loop: "Loop", n_batches: int) -> None: ...
+    def on_batch_end(self, loop: "Loop", images: int) -> None: ...
+    def on_epoch_end(self, loop: "Loop", record: dict, improved: bool) -> None: ...
+    def on_interrupt(self, loop: "Loop") -> None: ...
+    def on_train_end(self, loop: "Loop") -> None: ...
+
+
+@dataclass
+class Loop:
+    cfg: TrainConfig
+    task: Task
+    parts: Parts
+    ctx: DistContext
+    state: LoopState = field(default_factory=LoopState)
+    stop: StopFlag = field(default_factory=StopFlag)
+    callbacks: list[Callback] = field(default_factory=list)
+    best_weights: dict | None = None
+
+    def emit(self, hook: str, *args) -> None:
+        if self.ctx.is_main:
+            for cb in self.callbacks:
+                getattr(cb, hook)(self, *args)
+
+
+def seed_everything(seed: int, deterministic: bool) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    if deterministic:
+        torch.use_deterministic_algorithms(True)
+        torch.backends.cudnn.benchmark = False
+
+
+def frozen_at(cfg: TrainConfig, epoch: int) -> bool:
+    """Is the backbone frozen during ``epoch`` (0-based)?"""
+    if cfg.unfreeze_after > 0:
+        return epoch < cfg.unfreeze_after
+    return cfg.freeze_backbone
+
+
+def _autocast(parts: Parts):
+    if parts.amp_dtype is None:
+        return contextlib.nullcontext()
+    return torch.autocast(parts.device.type, dtype=parts.amp_dtype)
+
+
+def _l1(net: nn.Module, weight: float) -> torch.Tensor | float:
+    if not weight:
+        return 0.0
+    return weight * sum(p.abs().sum() for p in net.parameters() if p.requires_grad and p.ndim > 1)
+
+
+def _forward_loss(loop: Loop, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    parts = loop.parts
+    with _autocast(parts):
+        logits = parts.train_net(x)
+        loss = parts.head.loss(logits.float(), y)
+    return loss + _l1(parts.net, loop.cfg.l1)
+
+
+def _prepare_batch(loop: Loop, train: ImageTensor, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    parts = loop.parts
+    x = parts.augment(train.images[idx], parts.gen)
+    x = normalize(x, parts.mean, parts.std)
+    y = train.targets[idx]
+    if parts.mixup is not None:
+        x, y = parts.mixup(x, y)
+    x = x.to(parts.device, non_blocking=True)
+    if loop.cfg.channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    return x, y.to(parts.device)
+
+
+def _optimizer_step(loop: Loop) -> None:
+    parts = loop.parts
+    if loop.cfg.grad_clip > 0:
+        parts.scaler.unscale_(parts.optimizer)
+        torch.nn.utils.clip_grad_norm_(parts.net.parameters(), loop.cfg.grad_clip)
+    parts.scaler.step(parts.optimizer)
+    parts.scaler.update()
+    parts.optimizer.zero_grad(set_to_none=True)
+    loop.state.updates += 1
+    if parts.ema is not None:
+        parts.ema.update(parts.net, step=loop.state.updates)
+    parts.schedule.step(loop.state.updates)
+
+
+def epoch_batches(loop: Loop, n: int, epoch: int) -> list[torch.Tensor]:
+    weights = loop.parts.sample_weights
+    order = epoch_order(n, loop.cfg.seed, epoch, weights, loop.ctx.rank, loop.ctx.world)
+    return batch_slices(order, loop.cfg.batch_size, even=loop.parts.mixup is not None)
+
+
+def train_epoch(loop: Loop, train: ImageTensor) -> dict:
+    """One pass over this rank's shard; resumes at ``state.step`` when an epoch was interrupted."""
+    cfg, parts, state = loop.cfg, loop.parts, loop.state
+    frozen = frozen_at(cfg, state.epoch)
+    set_backbone_frozen(parts.net, frozen)
+    parts.rewrap(frozen)
+    train_mode(parts.net, frozen)
+    batches = epoch_batches(loop, len(train), state.epoch)
+    loop.emit("on_epoch_start", len(batches))
+    started = time.perf_counter()
+    for i in range(state.step, len(batches)):
+        x, y = _prepare_batch(loop, train, batches[i])
+        last_micro = (i + 1) % cfg.accumulate == 0 or i + 1 == len(batches)
+        sync = contextlib.nullcontext() if last_micro or not loop.ctx.enabled else parts.train_net.no_sync()
+        with sync:
+            loss = _forward_loss(loop, x, y)
+            parts.scaler.scale(loss / cfg.accumulate).backward()
+        if not math.isfinite(loss.item()):
+            from foveal.errors import ConfigError
+
+            raise ConfigError(f"the training loss became {loss.item()} at epoch {state.epoch + 1}",
+                              "lower --lr, add --grad-clip 1.0, or turn off --amp")
+        state.partial["loss"] += loss.item() * len(y)
+        state.partial["n"] += len(y)
+        loop.emit("on_batch_end", len(y))
+        if last_micro:
+            _optimizer_step(loop)
+            state.step = i + 1
+            if any_rank(loop.stop.reason is not None, loop.ctx) and i + 1 < len(batches):
+                loop.stop.reason = loop.stop.reason or "a signal on another rank"
+                state.partial["seconds"] += time.perf_counter() - started
+                raise Interrupted(loop.stop.reason)
+    state.partial["seconds"] += time.perf_counter() - started
+    sync_buffers(parts.net, loop.ctx)
+    loss_sum, n, seconds = all_reduce_sum([state.partial["loss"], state.partial["n"], state.partial["seconds"]], loop.ctx)
+    return {"train_loss": loss_sum / max(n, 1), "images_per_s": n / max(seconds / loop.ctx.world, 1e-9)}
+
+
+@torch.inference_mode()
+def predict_logits(net: nn.Module, images: torch.Tensor, parts: Parts, batch_size: int = 256) -> torch.Tensor:
+    """Logits for uint8 (n, C, H, W) images with the network in eval mode."""
+    net.eval()
+    out = []
+    for start in range(0, len(images), batch_size):
+        x = normalize(images[start:start + batch_size].float().div_(255.0), parts.mean, parts.std).to(parts.device)
+        with _autocast(parts):
+            out.append(net(x).float().cpu())
+    return torch.cat(out) if out else torch.zeros(0, parts.head.n_outputs)
+
+
+def validation_metrics(task: Task, proba: np.ndarray, targets: np.ndarray) -> dict[str, float]:
+    """Per-epoch task metrics; the first one (mAP for multi-label, else accuracy) picks the best epoch."""
+    from sklearn.metrics import average_precision_score, f1_score
+
+    if task.type == "multilabel":
+        keep = targets.sum(axis=0) > 0
+        ap = average_precision_score(targets[:, keep], proba[:, keep], average="macro") if keep.any() else 0.0
+        return {"map": float(ap), "micro_f1": float(f1_score(targets, proba >= 0.5, average="micro", zero_division=0))}
+    predicted = proba.argmax(axis=1)
+    out = {"accuracy": float((predicted == targets).mean()),
+           "macro_f1": float(f1_score(targets, predicted, average="macro", zero_division=0))}
+    if task.type == "hierarchical":
+        for level in range(1, task.depth):
+            _, nodes = task.node_probabilities(proba, level)
+            _, truth = task.node_probabilities(np.eye(task.n_classes)[targets], level)
+            out[f"level_{level}_accuracy"] = float((nodes.argmax(axis=1) == truth.argmax(axis=1)).mean())
+    return out
+
+
+def validate(loop: Loop, val: ImageTensor) -> dict:
+    parts = loop.parts
+    logits = predict_logits(parts.eval_net, val.images, parts)
+    loss = parts.head.eval_loss(logits, val.targets).item()
+    proba = parts.head.proba(logits).numpy()
+    return {"val_loss": loss, **validation_metrics(loop.task, proba, val.targets.numpy())}
+
+
+def _end_epoch(loop: Loop, record: dict, val: ImageTensor | None) -> bool:
+    """Record the epoch, track the best weights, decide early stopping; returns 'improved'."""
+    state = loop.state
+    if val is not None and len(val):
+        record.update(validate(loop, val))
+    state.epoch += 1
+    state.step = 0
+    state.partial = {"loss": 0.0, "n": 0, "seconds": 0.0}
+    record = {"epoch": state.epoch, **record, "lr": loop.parts.schedule.lr()}
+    state.history.append(record)
+    score, loss = record.get("map", record.get("accuracy")), record.get("val_loss")
+    improved = (score is None or state.best_score is None or score > state.best_score
+                or score == state.best_score and loss < state.best_loss)
+    if improved:
+        state.best_score, state.best_loss, state.best_epoch, state.bad_epochs = score, loss, state.epoch, 0
+        loop.best_weights = {k: v.detach().clone() for k, v in loop.parts.eval_net.state_dict().items()}
+    else:
+        state.bad_epochs += 1
+    loop.emit("on_epoch_end", record, improved)
+    return improved
+
+
+def fit_loop(loop: Loop, train: ImageTensor, val: ImageTensor | None) -> Loop:
+    """Train from ``loop.state`` to the last epoch (or early stop); interrupts save and re-raise."""
+    cfg, state = loop.cfg, loop.state
+    try:
+        while state.epoch < cfg.epochs:
+            record = train_epoch(loop, train)
+            _end_epoch(loop, record, val)
+            if cfg.early_stopping and state.bad_epochs >= cfg.early_stopping:
+                state.stopped_early = True
+                break
+            if any_rank(loop.stop.reason is not None, loop.ctx):
+                raise Interrupted(loop.stop.reason or "a signal on another rank")
+    except Interrupted:
+        loop.emit("on_interrupt")  # a consistent state: saved as checkpoints/last
+        raise
+    if loop.best_weights is not None:
+        loop.parts.eval_net.load_state_dict(loop.best_weights)
+    loop.emit("on_train_end")
+    return loop
+
+
+def fit_deep(cfg: TrainConfig, train_images: np.ndarray, train_targets: np.ndarray,
+             val_images: np.ndarray | None, val_targets: np.ndarray | None, task: Task,
+             callbacks: list[Callback] | None = None, ctx: DistContext | None = None):
+    """Train ``cfg.model`` on uint8 (n, H, W, C) images; returns (DeepModel, history).
+
+    The best epoch by the validation metric is kept (the last one without validation data).
+    """
+    from foveal.bundle.deep import DeepModel
+
+    from foveal.deep.setup import torch_threads
+
+    ctx = ctx or DistContext()
+    seed_everything(cfg.seed, cfg.deterministic)
+    train = ImageTensor.from_numpy(train_images, train_targets)
+    val = ImageTensor.from_numpy(val_images, val_targets) if val_images is not None else None
+    with torch_threads(cfg.workers):
+        parts = build_parts(cfg, task, train_images, train_targets, ctx)
+        loop = Loop(cfg, task, parts, ctx, callbacks=list(callbacks or []))
+        fit_loop(loop, train, val)
+    return DeepModel.from_parts(parts), loop.state.history
