@@ -5,10 +5,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
 DEMO   := demo
 
-.PHONY: help demo test bench clean
+.PHONY: help demo test bench bench-accuracy clean
 
 help: ## Show this help
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-6s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,9 @@ test: $(STAMP) ## Create .venv if needed, install with dev extras, run the test 
 bench: $(STAMP) ## Run the benchmarks (ratios against references measured in the same run)
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/trainer.py
+
+bench-accuracy: $(STAMP) ## Reproduce the held-out accuracies of the README (about 10 min)
+	$(BIN)/python bench/accuracy.py
 
 clean: ## Remove the demo output and run folders (keeps .venv)
 	rm -rf $(DEMO) runs

@@ -74,14 +74,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--no-compile", action="store_true", help="skip the --compile variant (slow first epoch)")
     args = parser.parse_args()
     images, targets = textures_64()
-    print(f"resnet18 at 64 px, {len(images)} images, batch {args.batch_size}, {args.epochs} epochs each")
-    plain = steady(plain_loop(images, targets, args.epochs, args.batch_size))
-    ours = steady(foveal_loop(images, targets, args.epochs, args.batch_size))
+    print(f"resnet18 at 64 px, {len(images)} images, batch {args.batch_size}, {args.epochs} epochs each, "
+          f"{args.rounds} alternating rounds after a warm-up")
+    plain_loop(images, targets, 2, args.batch_size)  # the first minutes of a process run slower (oneDNN caches)
+    plains, ours_all = [], []
+    for _ in range(args.rounds):
+        plains.append(steady(plain_loop(images, targets, args.epochs, args.batch_size)))
+        ours_all.append(steady(foveal_loop(images, targets, args.epochs, args.batch_size)))
+    plain, ours = statistics.median(plains), statistics.median(ours_all)
+    ratio = statistics.median(o / p for o, p in zip(ours_all, plains))
     print(f"{'plain PyTorch loop':<28} {plain:8.1f} images/s")
-    print(f"{'foveal trainer':<28} {ours:8.1f} images/s   ratio foveal/plain {ours / plain:5.2f}")
+    print(f"{'foveal trainer':<28} {ours:8.1f} images/s   ratio foveal/plain {ratio:5.2f} (median of pairs)")
     variants = [("--channels-last", {"channels_last": True})]
     if not args.no_compile:
         variants.append(("--compile", {"compile": True}))

@@ -154,7 +154,7 @@ def test_run_folders_are_numbered(capsys, tmp_path, faces_folder):
 
 @pytest.mark.parametrize("args, message", [
     (["train", "no-such-data"], "no folder, manifest or built-in dataset named 'no-such-data'"),
-    (["train", "digits", "--model", "svn"], "unknown classical model 'svn'"),
+    (["train", "digits", "--model", "svn"], "unknown model 'svn' — did you mean 'svm'?"),
     (["train", "digits", "--features", "hogg"], "hogg"),
     (["eval", "not-a-bundle", "digits"], "is not a foveal bundle"),
     (["predict", "not-a-bundle", "x.png", "--format", "xml"], "unknown --format 'xml'"),

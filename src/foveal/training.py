@@ -131,8 +131,15 @@ def run_training(cfg: TrainConfig) -> TrainResult:
     seconds = time.perf_counter() - started
     manifest = _manifest(cfg, ds, prep, spec, metrics, fingerprint(train_ds, train_img),
                          n=(len(train_img.kept), len(val_img.kept)), seconds=seconds)
+    return write_run(run_dir, cfg, manifest, model, metrics, val_ds, (train_img, val_img))
+
+
+def write_run(run_dir: Path, cfg: TrainConfig, manifest: dict, model, metrics: dict, val_ds: Dataset,
+              loaded: tuple[LoadedImages, LoadedImages]) -> TrainResult:
+    """The bundle, run files and report of a finished run (classical and deep alike)."""
     from foveal.bundle.format import save_bundle
 
+    train_img, val_img = loaded
     bundle = save_bundle(run_dir / "model", manifest, model.files())
     skipped = train_img.skipped + val_img.skipped
     _write_run_files(run_dir, cfg, metrics, skipped)
@@ -141,8 +148,8 @@ def run_training(cfg: TrainConfig) -> TrainResult:
 
         write_training_report(run_dir, bundle, val_ds, val_img)
     return TrainResult(run_dir=run_dir, bundle=bundle, metrics=metrics, n_train=len(train_img.kept),
-                       n_val=len(val_img.kept), seconds=seconds, skipped=skipped, task=ds.task.type,
-                       preprocessing=prep.to_json())
+                       n_val=len(val_img.kept), seconds=manifest["training"]["seconds"], skipped=skipped,
+                       task=manifest["task"]["type"], preprocessing=manifest["preprocessing"])
 
 
 def _fit(cfg: TrainConfig, ds: Dataset, train_ds: Dataset, loaded: LoadedImages):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable
 
 from sklearn.base import ClassifierMixin
@@ -55,7 +56,11 @@ def list_estimators() -> dict[str, str]:
 def create_estimator(name: str, seed: int = 0, **params) -> ClassifierMixin:
     """A fresh classifier by registry name, with ``params`` overriding its defaults."""
     if name not in ESTIMATORS:
-        raise ConfigError(f"unknown classical model {name!r}", f"use one of {', '.join(ESTIMATORS)}")
+        close = difflib.get_close_matches(name, [*ESTIMATORS, "cnn-small"], n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise ConfigError(f"unknown model {name!r}",
+                          f"{hint}classical: {', '.join(ESTIMATORS)}; deep: cnn-small or any timm architecture "
+                          "(`foveal models PATTERN` lists them)")
     try:
         return ESTIMATORS[name][0](seed, **params)
     except TypeError as err:

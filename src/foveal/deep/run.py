@@ -194,9 +194,8 @@ def _run(cfg: TrainConfig, resume: Path | None, ctx):
 
 def _finish(cfg, loop, ds, train_ds, val_ds, prep, train_img, val_img, y_val, run_dir, parent, started):
     from foveal.bundle.deep import DeepModel
-    from foveal.bundle.format import save_bundle
     from foveal.deep.distributed import gather_hashes
-    from foveal.training import TrainResult, _manifest, _validate, _write_run_files, fingerprint
+    from foveal.training import _manifest, _validate, fingerprint, write_run
 
     parts = loop.parts
     hashes = gather_hashes(parts.eval_net, loop.ctx)
@@ -212,16 +211,7 @@ def _finish(cfg, loop, ds, train_ds, val_ds, prep, train_img, val_img, y_val, ru
     manifest["training"].update(_training_summary(loop, hashes))
     if parent:
         manifest["lineage"]["parent"] = {"path": str(parent["path"]), "files": parent["manifest"].get("files")}
-    bundle = save_bundle(run_dir / "model", manifest, model.files())
-    skipped = train_img.skipped + val_img.skipped
-    _write_run_files(run_dir, cfg, metrics, skipped)
-    if cfg.report:
-        from foveal.evaluation.report import write_training_report
-
-        write_training_report(run_dir, bundle, val_ds, val_img)
-    return TrainResult(run_dir=run_dir, bundle=bundle, metrics=metrics, n_train=len(train_img.kept),
-                       n_val=len(val_img.kept), seconds=seconds, skipped=skipped, task=ds.task.type,
-                       preprocessing=prep.to_json())
+    return write_run(run_dir, cfg, manifest, model, metrics, val_ds, (train_img, val_img))
 
 
 def _training_summary(loop, hashes: list[str]) -> dict:
