@@ -188,3 +188,13 @@ def test_data_export_and_models_listing(capsys, tmp_path):
     assert code == 2 and "not empty" in err
     code, out, _ = run_cli(capsys, "models")
     assert code == 0 and "random-forest" in out and "sift-bow" in out
+
+
+@pytest.mark.parametrize("args, message", [
+    (["train", "digits", "--no-such-flag"], "No such option: --no-such-flag"),
+    (["trian", "digits"], "No such command 'trian'"),
+    (["train"], "give DATA"),
+])
+def test_usage_errors_exit_2_without_traceback(capsys, args, message):
+    code, _, err = run_cli(capsys, *args)
+    assert code == 2 and message in err and "Traceback" not in err

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 
-import click
 import typer
 
 from foveal.cli.common import err_console
@@ -49,6 +48,24 @@ def _register() -> None:
 _register()
 
 
+def _usage_errors() -> tuple[type[Exception], ...]:
+    """The usage-error class of whichever click typer runs on (recent typer vendors its own)."""
+    found: list[type[Exception]] = []
+    try:
+        from typer._click.exceptions import ClickException as Vendored
+
+        found.append(Vendored)
+    except ImportError:
+        pass
+    try:
+        from click import ClickException
+
+        found.append(ClickException)
+    except ImportError:
+        pass
+    return tuple(found)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: user errors print one line and exit 2; ``--debug`` shows the traceback."""
     from foveal.progress import quiet
@@ -65,12 +82,12 @@ def main(argv: list[str] | None = None) -> int:
             raise
         err_console.print(f"foveal: error: {err}", markup=False, highlight=False, soft_wrap=True)
         return 2
-    except click.exceptions.Exit as done:
+    except typer.Exit as done:
         return done.exit_code
-    except click.ClickException as err:
+    except _usage_errors() as err:
         err.show()
         return err.exit_code
-    except click.exceptions.Abort:
+    except typer.Abort:
         err_console.print("foveal: aborted")
         return 130
     except KeyboardInterrupt:
