@@ -16,6 +16,7 @@ import yaml
 
 from foveal.config import TrainConfig
 from foveal.data.dataset import Dataset
+from foveal.data.task import MultilabelTask, Task
 from foveal.data.images import (
     LoadedImages,
     Preprocessing,
@@ -126,6 +127,7 @@ def run_training(cfg: TrainConfig) -> TrainResult:
     val_img = load_images(val_ds, prep, 1.0, "Decoding val")
     check_skip_ratio(ds.name, len(train_ds) + len(val_ds), train_img.skipped + val_img.skipped, cfg.max_skip_ratio)
     model, spec = _fit(cfg, ds, train_ds, train_img)
+    ds.task = tuned_task(ds.task, model, val_img, ds.task.encode([val_ds.labels[i] for i in val_img.kept]))
     metrics = _validate(ds, val_ds, val_img, model)
     run_dir = make_run_dir(cfg)
     seconds = time.perf_counter() - started
@@ -167,6 +169,15 @@ def _fit(cfg: TrainConfig, ds: Dataset, train_ds: Dataset, loaded: LoadedImages)
             "estimator": cfg.model, "estimator_params": cfg.params, "scale": cfg.scale,
             "pipeline": [name for name, _ in pipeline.steps]}
     return ClassicalModel(pipeline, ds.task.n_classes), spec
+
+
+def tuned_task(task: Task, model, val_img: LoadedImages, y_val: np.ndarray) -> Task:
+    """Multi-label: per-label thresholds that maximise F1 on the validation split, stored in the bundle."""
+    from foveal.evaluation.thresholds import tune_label_thresholds
+
+    if not isinstance(task, MultilabelTask) or len(val_img.kept) == 0:
+        return task
+    return MultilabelTask(task.classes, tune_label_thresholds(model.predict_proba(val_img.images), y_val))
 
 
 def _validate(ds: Dataset, val_ds: Dataset, loaded: LoadedImages, model) -> dict:

@@ -8,7 +8,8 @@ import torch
 
 from foveal.data.task import HierarchicalTask, MulticlassTask, MultilabelTask
 from foveal.deep.augment import make_augment
-from foveal.deep.heads import HierarchicalHead, LossOptions, make_head, tune_thresholds
+from foveal.deep.heads import HierarchicalHead, LossOptions, make_head
+from foveal.evaluation.thresholds import tune_label_thresholds as tune_thresholds
 from foveal.errors import ConfigError
 
 LEAVES = ["a/x", "a/y", "b/w/q", "b/w/r", "b/z", "c"]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -183,20 +182,3 @@ def head_spec(task: Task, hierarchical_softmax: bool) -> dict:
     if kind == "hierarchical":
         spec["loss"] = "hierarchical-softmax" if hierarchical_softmax else "per-level"
     return spec
-
-
-def tune_thresholds(proba: np.ndarray, y: np.ndarray) -> list[float]:
-    """Per-label thresholds that maximise F1 on the validation split (0.5 for labels without positives)."""
-    out = []
-    for j in range(y.shape[1]):
-        p, t = proba[:, j], y[:, j].astype(bool)
-        if not t.any() or t.all():
-            out.append(0.5)
-            continue
-        order = np.argsort(-p, kind="stable")
-        tp = np.cumsum(t[order])
-        f1 = 2 * tp / (np.arange(1, len(p) + 1) + t.sum())
-        k = int(np.argmax(f1))
-        low = p[order[k + 1]] if k + 1 < len(p) else 0.0
-        out.append(float(np.clip((p[order[k]] + low) / 2, 0.01, 0.99)))
-    return out

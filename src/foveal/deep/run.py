@@ -103,16 +103,6 @@ def _targets(ds, part, loaded) -> np.ndarray:
     return ds.task.encode([part.labels[i] for i in loaded.kept])
 
 
-def _final_task(task, model, val_img, y_val):
-    """Multi-label: per-label thresholds tuned on the validation split, stored in the bundle."""
-    from foveal.data.task import MultilabelTask
-    from foveal.deep.heads import tune_thresholds
-
-    if not isinstance(task, MultilabelTask) or len(val_img.kept) == 0:
-        return task
-    return MultilabelTask(task.classes, tune_thresholds(model.predict_proba(val_img.images), y_val))
-
-
 def run_deep(cfg: TrainConfig, resume: Path | None = None):
     """Train a deep model; ``resume`` continues the run folder's ``checkpoints/last``."""
     from foveal.deep.distributed import setup, teardown
@@ -195,12 +185,12 @@ def _run(cfg: TrainConfig, resume: Path | None, ctx):
 def _finish(cfg, loop, ds, train_ds, val_ds, prep, train_img, val_img, y_val, run_dir, parent, started):
     from foveal.bundle.deep import DeepModel
     from foveal.deep.distributed import gather_hashes
-    from foveal.training import _manifest, _validate, fingerprint, write_run
+    from foveal.training import _manifest, _validate, fingerprint, tuned_task, write_run
 
     parts = loop.parts
     hashes = gather_hashes(parts.eval_net, loop.ctx)
     model = DeepModel.from_parts(parts)
-    ds.task = _final_task(ds.task, model, val_img, y_val)
+    ds.task = tuned_task(ds.task, model, val_img, y_val)
     metrics = _validate(ds, val_ds, val_img, model)
     prep = replace(prep, mean=tuple(parts.mean.tolist()), std=tuple(parts.std.tolist()))
     seconds = time.perf_counter() - started

@@ -66,3 +66,20 @@ def choose_threshold(choice: str, y: np.ndarray, score: np.ndarray) -> float:
     if not 0.0 < value < 1.0:
         raise ConfigError(f"--save-threshold {value} is outside (0, 1)", "give a probability such as 0.3")
     return value
+
+
+def tune_label_thresholds(proba: np.ndarray, y: np.ndarray) -> list[float]:
+    """Per-label thresholds that maximise F1 on the validation split (0.5 for labels without positives)."""
+    out = []
+    for j in range(y.shape[1]):
+        p, t = proba[:, j], y[:, j].astype(bool)
+        if not t.any() or t.all():
+            out.append(0.5)
+            continue
+        order = np.argsort(-p, kind="stable")
+        tp = np.cumsum(t[order])
+        f1 = 2 * tp / (np.arange(1, len(p) + 1) + t.sum())
+        k = int(np.argmax(f1))
+        low = p[order[k + 1]] if k + 1 < len(p) else 0.0
+        out.append(float(np.clip((p[order[k]] + low) / 2, 0.01, 0.99)))
+    return out
