@@ -44,6 +44,7 @@ class TrainResult:
     skipped: list[dict] = field(default_factory=list)
     task: str = ""
     preprocessing: dict = field(default_factory=dict)
+    config: TrainConfig | None = None
 
 
 def versions() -> dict[str, str]:
@@ -151,7 +152,7 @@ def write_run(run_dir: Path, cfg: TrainConfig, manifest: dict, model, metrics: d
         write_training_report(run_dir, bundle, val_ds, val_img)
     return TrainResult(run_dir=run_dir, bundle=bundle, metrics=metrics, n_train=len(train_img.kept),
                        n_val=len(val_img.kept), seconds=manifest["training"]["seconds"], skipped=skipped,
-                       task=manifest["task"]["type"], preprocessing=manifest["preprocessing"])
+                       task=manifest["task"]["type"], preprocessing=manifest["preprocessing"], config=cfg)
 
 
 def _fit(cfg: TrainConfig, ds: Dataset, train_ds: Dataset, loaded: LoadedImages):

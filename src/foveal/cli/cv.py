@@ -9,14 +9,13 @@ a ``TrainConfig`` field flow into the config unchanged.
 from __future__ import annotations
 
 import inspect
-from dataclasses import fields
 from pathlib import Path
 from typing import Optional
 
 import typer
 
-from foveal.cli.common import console, err_console, parse_params, skipped_table
-from foveal.errors import ConfigError
+from foveal.cli.common import console, err_console, skipped_table
+from foveal.cli.train import config_from_options
 
 NOT_FOR_CV = {"no_report", "resume"}  # folds never write reports; a cv run is not resumable
 
@@ -27,32 +26,6 @@ def _cv_options(
     include_test: bool = typer.Option(False, "--include-test", help="Cross-validate the test split too (default: it stays untouched)."),
 ) -> None:
     """Signature holder for the options only `foveal cv` has."""
-
-
-def config_from_options(options: dict):
-    """A ``TrainConfig`` from train-command option values: YAML file < flags, as `foveal train` does."""
-    from foveal.config import TrainConfig, read_yaml, resolve
-
-    known = {f.name for f in fields(TrainConfig)}
-    file = options.get("config")
-    overrides = {}
-    for option, value in options.items():
-        name = option.rstrip("_")  # compile_ → compile
-        if name in ("image_size", "channels") and isinstance(value, str) and value.isdigit():
-            value = int(value)
-        elif isinstance(value, Path):
-            value = str(value)
-        if name == "param" and value:
-            file_params = read_yaml(file).get("params", {}) if file else {}
-            overrides["params"] = {**file_params, **parse_params(value)}
-        elif name in known:
-            overrides[name] = value
-        elif name not in ("param", "config") and value not in (None, False):
-            raise ConfigError(f"--{name.replace('_', '-')} is not available in foveal cv", "drop it")
-    cfg = resolve(TrainConfig, file, overrides)
-    if not cfg.data:
-        raise typer.BadParameter("give DATA (a folder, a manifest or a built-in dataset), or data: in --config")
-    return cfg
 
 
 def cv_body(folds: int, json_out: Path | None, include_test: bool, **train_options) -> None:

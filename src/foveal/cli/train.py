@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 from typing import Optional
 
@@ -66,49 +67,59 @@ def train_command(
     resume: Optional[Path] = typer.Option(None, "--resume", help="Deep: continue a run folder from its checkpoints/last.", rich_help_panel="Deep models"),
 ) -> None:
     """Train a classifier and write a run folder with its bundle in model/."""
-    given = [k for k, v in locals().items() if v is not None and v is not False and k != "resume"]
-    from foveal.config import TrainConfig, read_yaml, resolve
+    options = dict(locals())
     from foveal.training import run_training
 
-    if resume is not None:
-        from foveal.deep.run import resume_config, run_deep
-
-        if given:
-            raise ConfigError(f"--resume continues a run with its saved options; {', '.join(given)} given too",
-                              "drop the other options, or start a new run")
-
-        cfg = resume_config(resume)
-        result = run_deep(cfg, resume=resume)
-        if result is not None:
-            _summary(cfg, result)
+    if options.pop("resume") is not None:
+        _resume(resume, options)
         return
-    file_params = read_yaml(config).get("params", {}) if config else {}
-    overrides = dict(data=data, model=model, features=features, scale=scale, task=task,
-                     image_size=_size(image_size), channels=_size(channels), val_fraction=val_fraction,
-                     seed=seed, max_skip_ratio=max_skip_ratio, max_pixels=max_pixels,
-                     out=str(out) if out else None, name=name, project=project,
-                     report=False if no_report else None,
-                     params={**file_params, **parse_params(param)} if param else None,
-                     epochs=epochs, batch_size=batch_size, lr=lr, optimizer=optimizer, schedule=schedule,
-                     warmup_epochs=warmup_epochs, weight_decay=weight_decay, l1=l1, dropout=dropout,
-                     label_smoothing=label_smoothing, early_stopping=early_stopping, ema=ema, ema_decay=ema_decay, amp=amp,
-                     grad_clip=grad_clip, accumulate=accumulate, deterministic=deterministic, compile=compile_,
-                     channels_last=channels_last, workers=workers, cache=cache, augment=augment, mixup=mixup,
-                     cutmix=cutmix, class_weights=class_weights, sampler=sampler, loss=loss,
-                     hierarchical_softmax=hierarchical_softmax, pretrained=str(pretrained) if pretrained else None,
-                     freeze_backbone=freeze_backbone, unfreeze_after=unfreeze_after,
-                     backbone_lr_scale=backbone_lr_scale, init_from=str(init_from) if init_from else None,
-                     device=device)
-    cfg = resolve(TrainConfig, config, overrides)
+    result = run_training(config_from_options(options))
+    if result is not None:  # None on DDP ranks other than 0
+        _summary(result)
+
+
+def _resume(run_dir: Path, options: dict) -> None:
+    from foveal.deep.run import resume_config, run_deep
+
+    given = [k for k, v in options.items() if v is not None and v is not False]
+    if given:
+        raise ConfigError(f"--resume continues a run with its saved options; {', '.join(given)} given too",
+                          "drop the other options, or start a new run")
+    result = run_deep(resume_config(run_dir), resume=run_dir)
+    if result is not None:
+        _summary(result)
+
+
+def config_from_options(options: dict):
+    """A ``TrainConfig`` from this command's option values: defaults < YAML file < flags.
+
+    Options named like a ``TrainConfig`` field flow in unchanged (``compile_`` → ``compile``);
+    ``foveal cv`` builds its config the same way.
+    """
+    from foveal.config import TrainConfig, read_yaml, resolve
+
+    known = {f.name for f in fields(TrainConfig)}
+    file = options.get("config")
+    overrides: dict = {}
+    for option, value in options.items():
+        name = option.rstrip("_")
+        if name in ("image_size", "channels") and isinstance(value, str) and value.isdigit():
+            value = int(value)
+        elif isinstance(value, Path):
+            value = str(value)
+        if name == "param" and value:
+            file_params = read_yaml(file).get("params", {}) if file else {}
+            overrides["params"] = {**file_params, **parse_params(value)}
+        elif name == "no_report":
+            overrides["report"] = False if value else None
+        elif name in known:
+            overrides[name] = value
+        elif name not in ("param", "config") and value not in (None, False):
+            raise ConfigError(f"--{name.replace('_', '-')} cannot be used here", "drop it")
+    cfg = resolve(TrainConfig, file, overrides)
     if not cfg.data:
         raise typer.BadParameter("give DATA (a folder, a manifest or a built-in dataset), or data: in --config")
-    result = run_training(cfg)
-    if result is not None:  # None on DDP ranks other than 0
-        _summary(cfg, result)
-
-
-def _size(value: str | None):
-    return int(value) if value is not None and value.isdigit() else value
+    return cfg
 
 
 def _model_text(cfg) -> str:
@@ -117,7 +128,8 @@ def _model_text(cfg) -> str:
     return f"{cfg.model} on {cfg.features} features" if not is_deep(cfg) else cfg.model
 
 
-def _summary(cfg, result) -> None:
+def _summary(result) -> None:
+    cfg = result.config
     prep = result.preprocessing
     h, w = prep["size"]
     console.print(f"[bold]trained[/] {_model_text(cfg)} · task {result.task} · "
