@@ -53,7 +53,8 @@ def test_data_preview_writes_a_grid(capsys, tmp_path, digits_folder):
     assert code == 0, err
     image = Image.open(out)
     assert image.format == "PNG" and image.mode == "L"
-    assert image.size == (5 * 34 + 2, 4 * 34 + 2)  # 32 px tiles (8 px digits scaled up), 2 px padding
+    # 32 px model input (8 px digits scaled up), 2 px padding, shown 3× so tiles are at least 96 px
+    assert image.size == (3 * (5 * 34 + 2), 3 * (4 * 34 + 2))
 
 
 @pytest.mark.parametrize("args, message", [

@@ -117,6 +117,9 @@ def make_augment(preset: str) -> Augment:
     return _PRESETS[preset]
 
 
+PREVIEW_MIN_TILE = 96
+
+
 def preview_grid(images: np.ndarray, preset: str, seed: int = 0, copies: int = 1) -> bytes:
     """A PNG grid of augmented versions of uint8 (n, H, W, C) images, one row per image when ``copies`` > 1."""
     from PIL import Image
@@ -131,6 +134,9 @@ def preview_grid(images: np.ndarray, preset: str, seed: int = 0, copies: int = 1
                      pad_value=0.5)
     array = (grid.clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy()
     image = Image.fromarray(array[:, :, 0] if images.shape[-1] == 1 else array)
+    zoom = max(1, math.ceil(PREVIEW_MIN_TILE / max(images.shape[1:3])))  # 8 px digits stay visible
+    if zoom > 1:
+        image = image.resize((image.width * zoom, image.height * zoom), Image.Resampling.NEAREST)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()
