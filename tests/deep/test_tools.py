@@ -98,3 +98,10 @@ def test_python_api_trains_deep_models(tmp_path, faces_folder):
     predictor = foveal.load_bundle(result.bundle)
     assert predictor.kind == "deep" and result.task == "binary" and result.preprocessing["size"] == [16, 16]
     assert foveal.evaluate(result.bundle, faces_folder)["n"] > 0
+
+
+def test_diverging_training_stops_with_a_one_line_error(capsys, tmp_path, digits_folder):
+    code, _, err = run_cli(capsys, "-q", "train", digits_folder, "--model", "cnn-small", "--epochs", "2",
+                           "--lr", "1e30", "--batch-size", "16", "--out", tmp_path / "run", "--no-report")
+    assert code == 2 and "the training loss became nan at epoch 1" in err and "Traceback" not in err
+    assert not (tmp_path / "run" / "model").exists()

@@ -25,6 +25,9 @@ from foveal.deep.setup import Parts, build_parts
 from foveal.deep.transfer import set_backbone_frozen, train_mode
 
 
+LOSS_SYNC_EVERY = 32  # batches between reads of the running loss (each read stalls a GPU queue)
+
+
 class Interrupted(KeyboardInterrupt):
     """Raised at an update boundary after SIGTERM / Ctrl-C; the loop saves its state first."""
 
@@ -148,6 +151,18 @@ def epoch_batches(loop: Loop, n: int, epoch: int) -> list[torch.Tensor]:
     return batch_slices(order, loop.cfg.batch_size, even=loop.parts.mixup is not None)
 
 
+def _flush_loss(loop: Loop, running: torch.Tensor) -> None:
+    """Move the device-side loss sum into the epoch's record, stopping on a non-finite loss."""
+    value = running.item()
+    running.zero_()
+    if not math.isfinite(value):
+        from foveal.errors import ConfigError
+
+        raise ConfigError(f"the training loss became {value} at epoch {loop.state.epoch + 1}",
+                          "lower --lr, add --grad-clip 1.0, or turn off --amp")
+    loop.state.partial["loss"] += value
+
+
 def train_epoch(loop: Loop, train: ImageTensor) -> dict:
     """One pass over this rank's shard; resumes at ``state.step`` when an epoch was interrupted."""
     cfg, parts, state = loop.cfg, loop.parts, loop.state
@@ -158,6 +173,7 @@ def train_epoch(loop: Loop, train: ImageTensor) -> dict:
     batches = epoch_batches(loop, len(train), state.epoch)
     loop.emit("on_epoch_start", len(batches))
     started = time.perf_counter()
+    running = torch.zeros((), dtype=torch.float64, device=parts.device)  # summed on the device: no per-step sync
     for i in range(state.step, len(batches)):
         x, y = _prepare_batch(loop, train, batches[i])
         last_micro = (i + 1) % cfg.accumulate == 0 or i + 1 == len(batches)
@@ -165,12 +181,9 @@ def train_epoch(loop: Loop, train: ImageTensor) -> dict:
         with sync:
             loss = _forward_loss(loop, x, y)
             parts.scaler.scale(loss / cfg.accumulate).backward()
-        if not math.isfinite(loss.item()):
-            from foveal.errors import ConfigError
-
-            raise ConfigError(f"the training loss became {loss.item()} at epoch {state.epoch + 1}",
-                              "lower --lr, add --grad-clip 1.0, or turn off --amp")
-        state.partial["loss"] += loss.item() * len(y)
+        running += loss.detach().double() * len(y)
+        if (i + 1) % LOSS_SYNC_EVERY == 0:
+            _flush_loss(loop, running)
         state.partial["n"] += len(y)
         loop.emit("on_batch_end", len(y))
         if last_micro:
@@ -178,8 +191,10 @@ def train_epoch(loop: Loop, train: ImageTensor) -> dict:
             state.step = i + 1
             if any_rank(loop.stop.reason is not None, loop.ctx) and i + 1 < len(batches):
                 loop.stop.reason = loop.stop.reason or "a signal on another rank"
+                _flush_loss(loop, running)
                 state.partial["seconds"] += time.perf_counter() - started
                 raise Interrupted(loop.stop.reason)
+    _flush_loss(loop, running)
     state.partial["seconds"] += time.perf_counter() - started
     sync_buffers(parts.net, loop.ctx)
     loss_sum, n, seconds = all_reduce_sum([state.partial["loss"], state.partial["n"], state.partial["seconds"]], loop.ctx)
