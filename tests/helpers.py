@@ -31,3 +31,12 @@ def tree_hashes(root: Path) -> dict[str, str]:
     """sha256 of every file below ``root`` (to prove runs never modify user files)."""
     return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def assert_consistent_paths(rows: list[dict], classes: list[str]) -> None:
+    """Hierarchical `predict --format json` rows: a known leaf path, scored per level, never rising."""
+    for row in rows:
+        family, _ = row["prediction"].split("/")
+        assert row["prediction"] in classes
+        assert list(row["scores"]) == [family, row["prediction"]]
+        assert row["scores"][family] >= row["scores"][row["prediction"]]

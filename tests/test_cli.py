@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from helpers import tree_hashes
+from helpers import assert_consistent_paths, tree_hashes
 from foveal.cli import main
 
 
@@ -106,11 +106,7 @@ def test_hierarchical_nested_folders(capsys, tmp_path, taxonomy_folder):
     assert m["level_1_accuracy"] >= m["level_2_accuracy"] > 0.7
     files = sorted((taxonomy_folder / "test").rglob("*.png"))[:5]
     code, out, _ = run_cli(capsys, "predict", run, *files, "--format", "json")
-    for row in json.loads(out):
-        family, digit = row["prediction"].split("/")
-        assert row["prediction"] in manifest["task"]["classes"]
-        assert list(row["scores"]) == [family, row["prediction"]]
-        assert row["scores"][family] >= row["scores"][row["prediction"]]
+    assert_consistent_paths(json.loads(out), manifest["task"]["classes"])
 
 
 def test_dirty_data_is_skipped_reported_and_untouched(capsys, tmp_path, dirty_folder):

@@ -83,22 +83,27 @@ class ImageClassifier(ClassifierMixin, BaseEstimator):
                        batch_size=self.batch_size, lr=self.lr, seed=self.seed, report=False, **extra)
 
     def _preprocessing(self, X) -> Preprocessing:
+        from foveal.classical.estimators import ESTIMATORS
         from foveal.data.decode import image_header
-        from foveal.data.images import AUTO_MAX_SIDE, GRAY_MODES
+        from foveal.data.images import GRAY_MODES, auto_size
 
         if _is_paths(X):
             heads = [image_header(p) for p in X[:64]]
-            shape, gray = (heads[0]["height"], heads[0]["width"]), all(h["mode"] in GRAY_MODES for h in heads)
+            shapes, gray = [(h["height"], h["width"]) for h in heads], all(h["mode"] in GRAY_MODES for h in heads)
         else:
             images = _array_images(X)
-            shape, gray = images.shape[1:3], images.shape[-1] == 1
+            shapes, gray = [images.shape[1:3]], images.shape[-1] == 1
         if self.image_size == "auto":
-            scale = min(1.0, AUTO_MAX_SIDE / max(shape))
-            size = (max(1, round(shape[0] * scale)), max(1, round(shape[1] * scale)))
+            size = auto_size(shapes)
         else:
             size = (int(self.image_size), int(self.image_size))
         channels = (1 if gray else 3) if self.channels == "auto" else int(self.channels)
-        return Preprocessing(size=size, channels=channels)
+        prep = Preprocessing(size=size, channels=channels)
+        if self.image_size == "auto" and self.model not in ESTIMATORS:
+            from foveal.deep.run import MIN_AUTO_SIDE
+
+            prep = prep.with_min_side(MIN_AUTO_SIDE)  # as `foveal train` does for deep models
+        return prep
 
     def _images(self, X, prep: Preprocessing) -> np.ndarray:
         if _is_paths(X):

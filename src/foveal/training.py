@@ -128,17 +128,16 @@ def run_training(cfg: TrainConfig) -> TrainResult:
     val_img = load_images(val_ds, prep, 1.0, "Decoding val")
     check_skip_ratio(ds.name, len(train_ds) + len(val_ds), train_img.skipped + val_img.skipped, cfg.max_skip_ratio)
     model, spec = _fit(cfg, ds, train_ds, train_img)
-    ds.task = tuned_task(ds.task, model, val_img, ds.task.encode([val_ds.labels[i] for i in val_img.kept]))
-    metrics = _validate(ds, val_ds, val_img, model)
+    ds.task, metrics, val_proba = validate(ds.task, val_ds, val_img, model)
     run_dir = make_run_dir(cfg)
     seconds = time.perf_counter() - started
     manifest = _manifest(cfg, ds, prep, spec, metrics, fingerprint(train_ds, train_img),
                          n=(len(train_img.kept), len(val_img.kept)), seconds=seconds)
-    return write_run(run_dir, cfg, manifest, model, metrics, val_ds, (train_img, val_img))
+    return write_run(run_dir, cfg, manifest, model, metrics, val_ds, (train_img, val_img), val_proba)
 
 
 def write_run(run_dir: Path, cfg: TrainConfig, manifest: dict, model, metrics: dict, val_ds: Dataset,
-              loaded: tuple[LoadedImages, LoadedImages]) -> TrainResult:
+              loaded: tuple[LoadedImages, LoadedImages], val_proba: np.ndarray | None) -> TrainResult:
     """The bundle, run files and report of a finished run (classical and deep alike)."""
     from foveal.bundle.format import save_bundle
 
@@ -149,7 +148,7 @@ def write_run(run_dir: Path, cfg: TrainConfig, manifest: dict, model, metrics: d
     if cfg.report:
         from foveal.evaluation.report import write_training_report
 
-        write_training_report(run_dir, bundle, val_ds, val_img)
+        write_training_report(run_dir, bundle, val_ds, val_img, val_proba)
     return TrainResult(run_dir=run_dir, bundle=bundle, metrics=metrics, n_train=len(train_img.kept),
                        n_val=len(val_img.kept), seconds=manifest["training"]["seconds"], skipped=skipped,
                        task=manifest["task"]["type"], preprocessing=manifest["preprocessing"], config=cfg)
@@ -172,23 +171,21 @@ def _fit(cfg: TrainConfig, ds: Dataset, train_ds: Dataset, loaded: LoadedImages)
     return ClassicalModel(pipeline, ds.task.n_classes), spec
 
 
-def tuned_task(task: Task, model, val_img: LoadedImages, y_val: np.ndarray) -> Task:
-    """Multi-label: per-label thresholds that maximise F1 on the validation split, stored in the bundle."""
+def validate(task: Task, val_ds: Dataset, loaded: LoadedImages, model) -> tuple[Task, dict, np.ndarray | None]:
+    """Predict the validation split once: tune multi-label thresholds on it, then score it.
+
+    Returns the (possibly re-thresholded) task, the metrics and the probabilities.
+    """
+    from foveal.evaluation.metrics import evaluate_predictions
     from foveal.evaluation.thresholds import tune_label_thresholds
 
-    if not isinstance(task, MultilabelTask) or len(val_img.kept) == 0:
-        return task
-    return MultilabelTask(task.classes, tune_label_thresholds(model.predict_proba(val_img.images), y_val))
-
-
-def _validate(ds: Dataset, val_ds: Dataset, loaded: LoadedImages, model) -> dict:
-    from foveal.evaluation.metrics import evaluate_predictions
-
     if len(loaded.kept) == 0:
-        return {}
+        return task, {}, None
     proba = model.predict_proba(loaded.images)
     labels = [val_ds.labels[i] for i in loaded.kept]
-    return evaluate_predictions(ds.task, labels, proba)
+    if isinstance(task, MultilabelTask):
+        task = MultilabelTask(task.classes, tune_label_thresholds(proba, task.encode(labels)))
+    return task, evaluate_predictions(task, labels, proba), proba
 
 
 def _manifest(cfg, ds, prep: Preprocessing, spec, metrics, data_fp, n, seconds) -> dict:

@@ -66,6 +66,7 @@ def test_init_from_bundle_on_a_new_label_set(capsys, tmp_path, digits_run, famil
     assert manifest["model"]["architecture"] == "cnn-small"
     assert manifest["task"]["classes"] == ["curves", "lines", "loops"]
     assert manifest["lineage"]["parent"]["path"].endswith("model")
+    assert manifest["lineage"]["parent"]["operation"] == "init-from"
     assert manifest["training"]["transfer"]["reinitialised"] == ["fc.bias", "fc.weight"]
     parent = json.loads((digits_run / "model" / "foveal.json").read_text())
     assert manifest["preprocessing"]["mean"] == parent["preprocessing"]["mean"]

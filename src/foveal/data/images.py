@@ -6,7 +6,7 @@ import hashlib
 import os
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -49,6 +49,13 @@ class Preprocessing:
                    std=None if data.get("std") is None else tuple(float(v) for v in data["std"]),
                    crop=float(data.get("crop", 1.0)))
 
+    def with_min_side(self, side: int) -> "Preprocessing":
+        """The same, scaled up (aspect kept) so the shorter side is at least ``side`` pixels."""
+        if min(self.size) >= side:
+            return self
+        factor = side / min(self.size)
+        return replace(self, size=(round(self.size[0] * factor), round(self.size[1] * factor)))
+
     def prepare(self, image: np.ndarray) -> np.ndarray:
         """Resize and convert channels of an already-decoded H×W×C uint8 image."""
         if image.ndim == 2:
@@ -83,7 +90,8 @@ def _convert_channels(image: np.ndarray, channels: int) -> np.ndarray:
     return np.clip(image[:, :, :3] @ weights + 0.5, 0, 255).astype(np.uint8)[:, :, None]
 
 
-def _auto_size(shapes: list[tuple[int, int]]) -> tuple[int, int]:
+def auto_size(shapes: list[tuple[int, int]]) -> tuple[int, int]:
+    """The most common (height, width), scaled down to at most AUTO_MAX_SIDE on its longer side."""
     (h, w), _ = Counter(shapes).most_common(1)[0]
     scale = min(1.0, AUTO_MAX_SIDE / max(h, w))
     return max(1, round(h * scale)), max(1, round(w * scale))
@@ -99,7 +107,7 @@ def infer_preprocessing(ds: Dataset, image_size: int | str = "auto", channels: i
     """
     shapes, gray = _survey(ds, sample)
     if image_size == "auto":
-        size = _auto_size(shapes) if shapes else (AUTO_MAX_SIDE, AUTO_MAX_SIDE)
+        size = auto_size(shapes) if shapes else (AUTO_MAX_SIDE, AUTO_MAX_SIDE)
     else:
         side = int(image_size)
         if side < 4:

@@ -37,10 +37,7 @@ def deep_preprocessing(cfg: TrainConfig, train_ds, parent: dict | None) -> Prepr
     elif isinstance(size, str) and size != "auto" and not size.isdigit():
         raise ConfigError(f"--image-size {size!r} is not a number", "use a side in pixels, auto or model")
     prep = infer_preprocessing(train_ds, size, cfg.channels, cfg.max_pixels)
-    if cfg.image_size == "auto" and min(prep.size) < MIN_AUTO_SIDE:
-        factor = MIN_AUTO_SIDE / min(prep.size)
-        prep = replace(prep, size=(round(prep.size[0] * factor), round(prep.size[1] * factor)))
-    return prep
+    return prep.with_min_side(MIN_AUTO_SIDE) if cfg.image_size == "auto" else prep
 
 
 @contextlib.contextmanager
@@ -179,19 +176,18 @@ def _run(cfg: TrainConfig, resume: Path | None, ctx):
             stderr_console().print(f"stopped by {stop}; checkpoint written to {run_dir / 'checkpoints' / 'last.safetensors'}"
                                    f" — continue with `foveal train --resume {run_dir}`", highlight=False)
         raise
-    return _finish(cfg, loop, ds, train_ds, val_ds, prep, train_img, val_img, y_val, run_dir, parent, started)
+    return _finish(cfg, loop, ds, train_ds, val_ds, prep, train_img, val_img, run_dir, parent, started)
 
 
-def _finish(cfg, loop, ds, train_ds, val_ds, prep, train_img, val_img, y_val, run_dir, parent, started):
+def _finish(cfg, loop, ds, train_ds, val_ds, prep, train_img, val_img, run_dir, parent, started):
     from foveal.bundle.deep import DeepModel
     from foveal.deep.distributed import gather_hashes
-    from foveal.training import _manifest, _validate, fingerprint, tuned_task, write_run
+    from foveal.training import _manifest, fingerprint, validate, write_run
 
     parts = loop.parts
     hashes = gather_hashes(parts.eval_net, loop.ctx)
     model = DeepModel.from_parts(parts)
-    ds.task = tuned_task(ds.task, model, val_img, y_val)
-    metrics = _validate(ds, val_ds, val_img, model)
+    ds.task, metrics, val_proba = validate(ds.task, val_ds, val_img, model)
     prep = replace(prep, mean=tuple(parts.mean.tolist()), std=tuple(parts.std.tolist()))
     seconds = time.perf_counter() - started
     if run_dir is None:  # DDP ranks other than 0 write nothing
@@ -200,8 +196,10 @@ def _finish(cfg, loop, ds, train_ds, val_ds, prep, train_img, val_img, y_val, ru
                          n=(len(train_img.kept), len(val_img.kept)), seconds=seconds)
     manifest["training"].update(_training_summary(loop, hashes))
     if parent:
-        manifest["lineage"]["parent"] = {"path": str(parent["path"]), "files": parent["manifest"].get("files")}
-    return write_run(run_dir, cfg, manifest, model, metrics, val_ds, (train_img, val_img))
+        from foveal.bundle.derive import parent_ref
+
+        manifest["lineage"]["parent"] = parent_ref(parent["path"], "init-from")
+    return write_run(run_dir, cfg, manifest, model, metrics, val_ds, (train_img, val_img), val_proba)
 
 
 def _training_summary(loop, hashes: list[str]) -> dict:

@@ -1,45 +1,15 @@
-"""New bundles derived from a parent: temperature calibration and a saved decision threshold.
-
-The parent is only read. The child is a copy of the parent's files (hashes
-checked on read) with an updated ``foveal.json`` whose ``lineage.parent`` names
-the parent's path and manifest hash, written atomically by ``save_bundle``.
-"""
+"""Calibrated and re-thresholded child bundles (written by :func:`foveal.bundle.derive.derive_bundle`)."""
 
 from __future__ import annotations
 
-import copy
-import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
-from foveal.bundle.format import MANIFEST_NAME, read_file, save_bundle
+from foveal.bundle.derive import derive_bundle
 from foveal.data.dataset import Dataset
-from foveal.errors import BundleError, ConfigError
-
-
-def derive_bundle(parent, dest: str | Path, changes: dict, operation: str) -> Path:
-    """Write ``dest``: ``parent``'s files plus its manifest updated with ``changes``."""
-    dest, source = Path(dest), Path(parent.path).resolve()
-    if dest.resolve() == source or source in dest.resolve().parents:
-        raise ConfigError(f"--out {dest} is inside the input bundle", "give a folder outside it; inputs are never modified")
-    if dest.is_dir() and not any(dest.iterdir()):
-        dest.rmdir()  # an empty folder is as good as a new one
-    elif dest.exists():
-        raise BundleError(f"{dest} already exists", "choose a new --out folder; bundles are never overwritten")
-    manifest = copy.deepcopy(parent.manifest)
-    files = {name: read_file(parent.path, name, parent.manifest) for name in manifest.pop("files", {})}
-    for key in ("format", "format_version"):
-        manifest.pop(key, None)
-    manifest.update(changes)
-    parent_bytes = (Path(parent.path) / MANIFEST_NAME).read_bytes()
-    lineage = manifest.setdefault("lineage", {})
-    lineage["parent"] = {"path": str(Path(parent.path).resolve()),
-                         "manifest_sha256": hashlib.sha256(parent_bytes).hexdigest(), "operation": operation}
-    lineage["created"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    return save_bundle(dest, manifest, files)
+from foveal.errors import ConfigError
 
 
 @dataclass

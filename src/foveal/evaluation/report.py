@@ -218,10 +218,11 @@ def _skipped(ev: Evaluation) -> str:
     return table(["path", "reason"], [(s["path"], s["reason"]) for s in ev.loaded.skipped[:100]])
 
 
-def write_training_report(run_dir: Path, bundle: Path, val_ds, val_images) -> Path | None:
+def write_training_report(run_dir: Path, bundle: Path, val_ds, val_images, proba=None) -> Path | None:
     """The report a training run writes for its validation split (``report.html`` in the run folder).
 
-    Model-kind agnostic: it loads the saved bundle and predicts the already-decoded images.
+    Model-kind agnostic: it loads the saved bundle and scores the already-decoded images,
+    reusing the run's validation probabilities when given.
     A failure here never loses the trained bundle; it is reported as a warning instead.
     """
     from foveal.bundle import load_bundle
@@ -230,7 +231,7 @@ def write_training_report(run_dir: Path, bundle: Path, val_ds, val_images) -> Pa
     if len(val_images.kept) == 0:
         return None
     try:
-        ev = evaluation_from_loaded(load_bundle(bundle), val_ds, val_images, "val", val_ds.name)
+        ev = evaluation_from_loaded(load_bundle(bundle), val_ds, val_images, "val", val_ds.name, proba)
         return write_report(ev, Path(run_dir) / "report.html", run_dir)
     except Exception as err:  # noqa: BLE001 - the run's bundle is already saved; do not lose the run over a plot
         from foveal.progress import stderr_console
