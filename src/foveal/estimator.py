@@ -44,12 +44,14 @@ def _array_images(X) -> np.ndarray:
 
 
 def _decode_files(paths, prep: Preprocessing) -> np.ndarray:
+    from foveal.data.images import read_file_bytes
+
     out = []
     for path in paths:
         try:
-            out.append(prep.decode(Path(path).read_bytes()))
-        except (DecodeError, OSError) as err:
-            raise DataError(f"{path}: {getattr(err, 'what', err)}", "remove it from X or fix the file") from None
+            out.append(prep.decode(read_file_bytes(path)))
+        except DecodeError as err:
+            raise DataError(f"{path}: {err.what}", "remove it from X or fix the file") from None
     return np.stack(out)
 
 

@@ -10,7 +10,7 @@ from typing import Protocol
 import numpy as np
 
 from foveal.data.dataset import Dataset
-from foveal.data.images import LoadedImages, Preprocessing, load_images
+from foveal.data.images import LoadedImages, Preprocessing, load_images, read_file_bytes
 from foveal.data.task import Prediction, Task, task_from_json
 from foveal.errors import DecodeError
 from foveal.progress import track
@@ -102,8 +102,6 @@ class Predictor:
 
     def _try_decode(self, file: Path) -> np.ndarray | str:
         try:
-            return self.preprocessing.decode(Path(file).read_bytes())
+            return self.preprocessing.decode(read_file_bytes(file))
         except DecodeError as err:
             return str(err)
-        except OSError as err:
-            return f"cannot read file ({err.strerror or err})"

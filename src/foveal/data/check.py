@@ -11,6 +11,7 @@ import numpy as np
 
 from foveal.data.dataset import Dataset
 from foveal.data.decode import DEFAULT_MAX_PIXELS, decode_image, image_header
+from foveal.data.images import read_file_bytes
 from foveal.errors import DecodeError
 from foveal.progress import track
 
@@ -20,14 +21,14 @@ IMBALANCE_WARNING = 10.0
 def _inspect_file(ds: Dataset, i: int, max_pixels: int) -> dict:
     """Full decode of one file (finds truncation) plus its header facts and content hash."""
     try:
-        data = ds.file(i).read_bytes()
-    except OSError as err:
-        return {"error": "file not found" if isinstance(err, FileNotFoundError) else f"cannot read ({err.strerror})"}
+        data = read_file_bytes(ds.file(i))
+    except DecodeError as err:
+        return {"error": err.what}
     try:
         header = image_header(data)
         decode_image(data, channels=None, max_pixels=max_pixels)
     except DecodeError as err:
-        return {"error": str(err), "hash": hashlib.sha256(data).hexdigest()}
+        return {"error": err.what, "hash": hashlib.sha256(data).hexdigest()}
     return {**header, "hash": hashlib.sha256(data).hexdigest()}
 
 

@@ -149,20 +149,26 @@ class LoadedImages:
     skipped: list[dict] = field(default_factory=list)  # {"path": ..., "reason": ...}
 
 
-def _decode_file(path: Path, prep: Preprocessing) -> tuple[np.ndarray, str]:
+def read_file_bytes(path: Path) -> bytes:
+    """A file's bytes; a missing or unreadable file is a :class:`DecodeError`, skipped like a broken image."""
     try:
-        data = path.read_bytes()
+        return Path(path).read_bytes()
     except FileNotFoundError:
         raise DecodeError("file not found", "fix the path or remove the entry") from None
     except OSError as err:
-        raise DecodeError(f"cannot read file ({err.strerror})") from None
+        raise DecodeError(f"cannot read file ({err.strerror or err})") from None
+
+
+def decode_file(path: Path, prep: Preprocessing) -> tuple[np.ndarray, str]:
+    """Model input and content hash of one file; every failure is a :class:`DecodeError`."""
+    data = read_file_bytes(path)
     return prep.decode(data), hashlib.sha256(data).hexdigest()
 
 
 def _load_files(ds: Dataset, prep: Preprocessing, description: str):
     def work(i: int):
         try:
-            return i, *_decode_file(ds.file(i), prep), None
+            return i, *decode_file(ds.file(i), prep), None
         except DecodeError as err:
             return i, None, None, err.what
 
@@ -177,24 +183,29 @@ def _load_arrays(ds: Dataset, prep: Preprocessing):
 
 
 def load_images(ds: Dataset, prep: Preprocessing, max_skip_ratio: float = 0.1,
-                description: str = "Decoding") -> LoadedImages:
+                description: str = "Decoding", sample: int | None = None) -> LoadedImages:
     """Decode every sample once; undecodable files are skipped with their reason.
 
+    ``sample`` keeps the pixels of only a seeded sample of that many images (for data
+    larger than RAM: every file is still decoded once, to check and hash it).
     Raises :class:`DataError` when more than ``max_skip_ratio`` of the samples fail.
     """
     source = _load_arrays(ds, prep) if ds.images is not None else _load_files(ds, prep, description)
+    wanted = None if sample is None else set(np.random.default_rng(0).permutation(len(ds))[:sample].tolist())
     h, w = prep.size
-    images = np.empty((len(ds), h, w, prep.channels), dtype=np.uint8)
-    kept, hashes, skipped = [], [], []
+    images = np.empty((len(ds) if wanted is None else len(wanted), h, w, prep.channels), dtype=np.uint8)
+    kept, hashes, skipped, stored = [], [], [], 0
     for i, image, digest, error in source:
         if error is not None:
             skipped.append({"path": ds.location(i), "reason": error})
             continue
-        images[len(kept)] = image
+        if wanted is None or i in wanted:
+            images[stored] = image
+            stored += 1
         kept.append(i)
         hashes.append(digest)
     check_skip_ratio(ds.name, len(ds), skipped, max_skip_ratio)
-    return LoadedImages(images=images[: len(kept)], kept=np.array(kept, dtype=int), hashes=hashes,
+    return LoadedImages(images=images[:stored], kept=np.array(kept, dtype=int), hashes=hashes,
                         skipped=skipped)
 
 

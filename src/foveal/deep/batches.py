@@ -94,12 +94,12 @@ class FileImages:
         return len(self.kept)
 
     def _one(self, i: int) -> np.ndarray:
-        from foveal.data.images import _decode_file
+        from foveal.data.images import read_file_bytes
         from foveal.errors import DataError, DecodeError
 
         path = self.ds.file(int(self.kept[i]))
         try:
-            return _decode_file(path, self.prep)[0]
+            return self.prep.decode(read_file_bytes(path))
         except DecodeError as err:
             raise DataError(f"{path} could not be decoded during training ({err.what})",
                             "do not change the data while training; restart the run") from None
@@ -114,40 +114,6 @@ class FileImages:
         if not arrays:
             return torch.zeros((0, self.prep.channels, h, w), dtype=torch.uint8)
         return torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).contiguous()
-
-
-def scan_files(ds, prep, description: str):
-    """Check every file decodes and hash it, keeping no pixels (``--cache none``); a ``LoadedImages``
-    whose ``images`` holds only a sample of up to 512 training images (for shapes and statistics)."""
-    import hashlib
-    from concurrent.futures import ThreadPoolExecutor
-
-    from foveal.data.images import LoadedImages, _decode_file
-    from foveal.errors import DecodeError
-    from foveal.progress import track
-
-    def work(i: int):
-        try:
-            data = ds.file(i).read_bytes()
-            prep.decode(data)
-            return i, hashlib.sha256(data).hexdigest(), None
-        except DecodeError as err:
-            return i, None, err.what
-        except OSError as err:
-            return i, None, f"cannot read file ({err.strerror or err})"
-
-    kept, hashes, skipped = [], [], []
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        for i, digest, error in track(pool.map(work, range(len(ds))), description, total=len(ds)):
-            if error is None:
-                kept.append(i)
-                hashes.append(digest)
-            else:
-                skipped.append({"path": ds.location(i), "reason": error})
-    picks = np.random.default_rng(0).permutation(len(kept))[:512]
-    sample = np.stack([_decode_file(ds.file(kept[j]), prep)[0] for j in sorted(picks)]) if kept else \
-        np.zeros((0, *prep.size, prep.channels), dtype=np.uint8)
-    return LoadedImages(images=sample, kept=np.array(kept, dtype=int), hashes=hashes, skipped=skipped)
 
 
 def resolve_cache(mode: str, n: int, size: tuple[int, int], channels: int, from_files: bool) -> str:

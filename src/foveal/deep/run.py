@@ -21,6 +21,7 @@ from foveal.errors import ConfigError, DataError
 from foveal.progress import stderr_console
 
 MIN_AUTO_SIDE = 32
+CACHE_NONE_SAMPLE = 512  # images kept in RAM under --cache none (for shapes and normalisation statistics)
 
 
 def deep_preprocessing(cfg: TrainConfig, train_ds, parent: dict | None) -> Preprocessing:
@@ -77,11 +78,11 @@ def _load_data(cfg: TrainConfig, parent: dict | None):
 
 def _load_train(cfg: TrainConfig, train_ds, prep: Preprocessing):
     """Decoded once into RAM, or (``--cache none``) only checked, to be decoded per batch."""
-    from foveal.deep.batches import resolve_cache, scan_files
+    from foveal.deep.batches import resolve_cache
 
     mode = resolve_cache(cfg.cache, len(train_ds), prep.size, prep.channels, train_ds.images is None)
     if mode == "none":
-        return scan_files(train_ds, prep, "Checking train")
+        return load_images(train_ds, prep, 1.0, "Checking train", sample=CACHE_NONE_SAMPLE)
     return load_images(train_ds, prep, 1.0, "Decoding train")
 
 
