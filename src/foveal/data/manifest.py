@@ -15,7 +15,6 @@ from foveal.data.dataset import SPLITS, canonical_split
 from foveal.errors import DataError
 
 MANIFEST_SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
-OPTIONAL_COLUMNS = ("split", "group", "domain")
 
 
 @dataclass

@@ -77,10 +77,6 @@ def normalize(batch: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> tor
     return (batch - mean.view(1, -1, 1, 1)) / std.view(1, -1, 1, 1)
 
 
-def to_unit_float(batch: torch.Tensor) -> torch.Tensor:
-    return batch.float().div_(255.0)
-
-
 class FileImages:
     """uint8 (n, C, H, W) images decoded from their files batch by batch (``--cache none``).
 

@@ -69,16 +69,8 @@ def teardown(ctx: DistContext) -> None:
         dist.destroy_process_group()
 
 
-def all_reduce_mean(values: list[float], ctx: DistContext) -> list[float]:
-    """Average per-rank numbers (e.g. loss sums) over all ranks."""
-    if not ctx.enabled:
-        return values
-    t = torch.tensor(values, dtype=torch.float64, device=ctx.device)
-    dist.all_reduce(t)
-    return (t / ctx.world).tolist()
-
-
 def all_reduce_sum(values: list[float], ctx: DistContext) -> list[float]:
+    """Sum per-rank numbers (loss sums, counts, seconds) over all ranks."""
     if not ctx.enabled:
         return values
     t = torch.tensor(values, dtype=torch.float64, device=ctx.device)

@@ -13,11 +13,13 @@ from torch import nn
 
 from foveal.config import TrainConfig
 from foveal.data.task import Task
+from foveal.deep.batches import CACHE_MODES
 from foveal.deep.distributed import DistContext
+from foveal.deep.losses import LOSSES
 from foveal.errors import ConfigError
 
-CHOICES = {"class_weights": ("none", "auto"), "sampler": ("shuffle", "balanced"), "loss": ("ce", "focal"),
-           "cache": ("auto", "ram", "none")}
+CHOICES = {"class_weights": ("none", "auto"), "sampler": ("shuffle", "balanced"), "loss": LOSSES,
+           "cache": CACHE_MODES}
 
 
 @dataclass
