@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+import warnings
 
 import numpy as np
 
@@ -53,17 +54,21 @@ def plain_loop(images: np.ndarray, targets: np.ndarray, epochs: int, batch_size:
 
 
 def foveal_loop(images, targets, epochs: int, batch_size: int, **options) -> list[float]:
-    from foveal.config import TrainConfig
+    from foveal.config import resolve
+    from foveal.data.dataset import Dataset
     from foveal.data.task import MulticlassTask
-    from foveal.deep.trainer import fit_deep
     from foveal.progress import quiet
+    from foveal.runs.pipeline import fit_model
 
-    cfg = TrainConfig(model="resnet18", epochs=epochs, batch_size=batch_size, augment="none",
-                      schedule="none", warmup_epochs=0, dropout=0.0, report=False, **options)
+    cfg = resolve(None, dict(model="resnet18", epochs=epochs, batch_size=batch_size, augment="none",
+                             schedule="none", warmup_epochs=0, dropout=0.0, **options))
     task = MulticlassTask([str(c) for c in range(int(targets.max()) + 1)])
-    with quiet():
-        _, history = fit_deep(cfg, images, targets, None, None, task)
-    return [h["images_per_s"] for h in history]
+    ds = Dataset(name="textures", source="array", task=task, labels=[task.classes[t] for t in targets],
+                 split=["train"] * len(targets), images=images)
+    with quiet(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fitted, _ = fit_model(cfg, ds, validation=False)
+    return [h["images_per_s"] for h in fitted.history]
 
 
 def steady(speeds: list[float]) -> float:

@@ -6,6 +6,7 @@ Pictures come from ``skimage.data`` so content is real, not noise.
 
 from __future__ import annotations
 
+import functools
 import io
 import struct
 import zlib
@@ -80,16 +81,48 @@ def cmyk_jpeg() -> bytes:
     return jpeg_bytes(photo().convert("CMYK"), quality=95)
 
 
+def _png_chunk(kind: bytes, payload: bytes) -> bytes:
+    crc = zlib.crc32(kind + payload) & 0xFFFFFFFF
+    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", crc)
+
+
+def _gray_png(width: int, height: int, idat: bytes, extra: bytes = b"") -> bytes:
+    """An 8-bit grayscale PNG: IHDR, optional ``extra`` chunks, one IDAT, IEND."""
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + extra + _png_chunk(b"IDAT", idat)
+            + _png_chunk(b"IEND", b""))
+
+
 def png_with_header(width: int, height: int) -> bytes:
     """A tiny, well-formed PNG whose IHDR claims ``width``×``height`` 8-bit gray pixels."""
+    return _gray_png(width, height, zlib.compress(b"\x00" * 64))  # a sliver of a first row
 
-    def chunk(kind: bytes, payload: bytes) -> bytes:
-        crc = zlib.crc32(kind + payload) & 0xFFFFFFFF
-        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", crc)
 
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    idat = zlib.compress(b"\x00" * 64)  # a sliver of a first row; never fully decoded
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+@functools.lru_cache(maxsize=4)
+def png_bomb(width: int, height: int) -> bytes:
+    """A complete, valid grayscale PNG of ``width``×``height`` black pixels (a decompression bomb).
+
+    Every row is a filter byte plus zeros, compressed in chunks so building it never holds
+    the decoded image: 20000×20000 is about 400 KB on disk and 400 MB once decoded.
+    """
+    compressor = zlib.compressobj(9)
+    rows_per_chunk = max(1, 8_000_000 // (width + 1))
+    parts, done = [], 0
+    while done < height:
+        n = min(rows_per_chunk, height - done)
+        parts.append(compressor.compress(b"\x00" * ((width + 1) * n)))
+        done += n
+    parts.append(compressor.flush())
+    return _gray_png(width, height, b"".join(parts))
+
+
+def png_with_exif(img: Image.Image, orientation: int) -> bytes:
+    """A PNG of ``img`` whose eXIf chunk (before the image data) carries ``orientation``."""
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    buffer = io.BytesIO()
+    img.save(buffer, format="PNG", exif=exif)
+    return buffer.getvalue()
 
 
 def png_bytes(img: Image.Image) -> bytes:

@@ -40,3 +40,12 @@ def assert_consistent_paths(rows: list[dict], classes: list[str]) -> None:
         assert row["prediction"] in classes
         assert list(row["scores"]) == [family, row["prediction"]]
         assert row["scores"][family] >= row["scores"][row["prediction"]]
+
+
+def run_cli(capsys, *args) -> tuple[int, str, str]:
+    """Run the real CLI in-process: (exit code, stdout, stderr)."""
+    from foveal.cli import main
+
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err

@@ -49,7 +49,7 @@ def copy_with(bundle: Path, dest: Path, name: str, data: bytes) -> Path:
 def test_load_from_bundle_run_folder_and_manifest(bundle, digits_folder):
     for where in (bundle, bundle.parent, bundle / "foveal.json"):
         predictor = foveal.load_bundle(where)
-        assert predictor.kind == "classical" and predictor.classes == [str(d) for d in range(10)]
+        assert (predictor.family, predictor.runtime) == ("classical", "sklearn") and predictor.classes == [str(d) for d in range(10)]
     images = np.stack([predictor.preprocessing.decode(p) for p in sorted((digits_folder / "test" / "4").glob("*.png"))])
     proba = predictor.predict_proba(images)
     assert proba.shape == (len(images), 10) and np.allclose(proba.sum(axis=1), 1)
@@ -88,7 +88,8 @@ def test_tampered_file_is_refused(bundle, tmp_path):
 @pytest.mark.parametrize("mutate, message", [
     (lambda m: m.update(format="other"), "not a foveal bundle manifest"),
     (lambda m: m.update(format_version=99), "newer than this foveal"),
-    (lambda m: m.update(kind="quantum"), "cannot load"),
+    (lambda m: m.update(family="quantum"), "names model family 'quantum'"),
+    (lambda m: m.update(runtime="tpu-magic"), "has no 'tpu-magic' runtime"),
 ])
 def test_bad_manifests(bundle, tmp_path, mutate, message):
     bad = tmp_path / "bad"
@@ -103,12 +104,15 @@ def test_bad_manifests(bundle, tmp_path, mutate, message):
 def test_save_is_atomic_and_never_overwrites(tmp_path):
     from foveal.bundle.format import save_bundle
 
-    dest = save_bundle(tmp_path / "model", {"kind": "classical"}, {"a.bin": b"1"})
+    kind = {"family": "classical", "runtime": "sklearn"}
+    dest = save_bundle(tmp_path / "model", kind, {"a.bin": b"1"})
     with pytest.raises(BundleError, match="already exists"):
-        save_bundle(dest, {"kind": "classical"}, {"a.bin": b"2"})
+        save_bundle(dest, kind, {"a.bin": b"2"})
     assert (dest / "a.bin").read_bytes() == b"1"
     with pytest.raises(TypeError):
-        save_bundle(tmp_path / "other", {"kind": "classical"}, {"a.bin": object()})  # type: ignore[dict-item]
+        save_bundle(tmp_path / "other", kind, {"a.bin": object()})  # type: ignore[dict-item]
+    with pytest.raises(BundleError, match="cannot be written"):
+        save_bundle(tmp_path / "other", kind, {"../escape.bin": b"1"})
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
 
 

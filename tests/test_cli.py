@@ -11,13 +11,7 @@ import pytest
 import yaml
 
 from helpers import assert_consistent_paths, tree_hashes
-from foveal.cli import main
-
-
-def run_cli(capsys, *args) -> tuple[int, str, str]:
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
+from helpers import run_cli
 
 
 def train(capsys, tmp_path, data, *extra) -> Path:
@@ -176,7 +170,7 @@ def test_real_entry_point_and_debug_traceback(tmp_path):
 def test_data_export_and_models_listing(capsys, tmp_path):
     code, out, _ = run_cli(capsys, "data", "export", "faces", tmp_path / "faces")
     assert code == 0 and "200 PNG images" in out
-    assert sorted(p.name for p in (tmp_path / "faces").iterdir()) == ["test", "train", "val"]
+    assert sorted(p.name for p in (tmp_path / "faces").iterdir()) == ["dataset.json", "test", "train", "val"]
     assert len(list((tmp_path / "faces" / "train" / "face").glob("*.png"))) == 70
     code, out, _ = run_cli(capsys, "data", "export", "multidigits", tmp_path / "multi")
     assert code == 0 and (tmp_path / "multi" / "manifest.csv").read_text().startswith("path,labels,split")

@@ -16,13 +16,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from foveal.estimator import ImageClassifier
     from foveal.data.load import load_dataset
     from foveal.evaluation.run import evaluate_bundle as evaluate
-    from foveal.training import train
+    from foveal.runs import train
 
 _LAZY = {
     "ImageClassifier": ("foveal.estimator", "ImageClassifier"),
     "load_dataset": ("foveal.data.load", "load_dataset"),
     "load_bundle": ("foveal.bundle", "load_bundle"),
-    "train": ("foveal.training", "train"),
+    "train": ("foveal.runs", "train"),
     "evaluate": ("foveal.evaluation.run", "evaluate_bundle"),
 }
 

@@ -1,75 +1,350 @@
-"""Typed configs per command: defaults < YAML file < command-line flags."""
+"""The training options: one definition per option, used by the CLI, YAML files, the Python API,
+``ImageClassifier`` and validation.
+
+Each ``TrainConfig`` field carries an :class:`Option` (help, panel, flag, type, choices, range,
+which engines it applies to). ``foveal train``/``cv``/``lr-find`` build their command-line
+options from it (``foveal.cli.options``), ``resolve`` layers defaults < YAML < flags, and
+``check_values`` refuses bad values before any image is decoded or any folder is created.
+Nothing here imports torch, so ``--help`` stays fast.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+import math
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from foveal.data.decode import DEFAULT_MAX_PIXELS
 from foveal.errors import ConfigError
 
+CLASSICAL, DEEP = "classical", "deep"
+BOTH = (CLASSICAL, DEEP)
+
+TASKS = ("auto", "binary", "multiclass", "multilabel", "hierarchical")
+SCALES = ("auto", "standard", "none")
+OPTIMIZERS = ("adamw", "adam", "sgd", "rmsprop")
+SCHEDULES = ("cosine", "step", "onecycle", "none")
+AUGMENT_PRESETS = ("none", "light", "standard", "strong")
+CACHE_MODES = ("auto", "ram", "none")
+LOSSES = ("ce", "focal")
+MAX_IMAGE_SIDE = 2048
+
+PANELS = {"data": "Data and model", "run": "Run folder", CLASSICAL: "Classical models", DEEP: "Deep models",
+          "augment": "Augmentation (deep models; overrides the --augment preset)",
+          "transfer": "Transfer learning (deep models)"}
+
+
+@dataclass(frozen=True)
+class Option:
+    """How one option is typed, shown and checked.
+
+    ``kind``: int, float, str, bool, dict, size (a number or a word), range ("lo,hi").
+    ``applies``: the engines the option means something to. ``estimator``: whether
+    ``ImageClassifier`` takes it as a constructor parameter (run-folder options do not).
+    """
+
+    help: str
+    kind: str
+    panel: str = "data"
+    flag: str | None = None  # "--report/--no-report"; None: derived from the name
+    cli: bool = True  # False: YAML / Python only
+    short: str | None = None
+    choices: tuple = ()
+    words: tuple = ()  # kind "size": the words allowed besides a number
+    low: float | None = None
+    high: float | None = None
+    high_open: bool = False
+    low_open: bool = False
+    applies: tuple[str, ...] = BOTH
+    estimator: bool = True
+    metavar: str | None = None
+    example: str = ""
+
+    def cli_flag(self, name: str) -> str:
+        return self.flag or "--" + name.replace("_", "-")
+
+
+def opt(default: Any, help: str, kind: str, **spec: Any):
+    """A dataclass field whose metadata is its :class:`Option`."""
+    option = Option(help=help, kind=kind, **spec)
+    if isinstance(default, (dict, list)):
+        return field(default_factory=lambda: type(default)(default), metadata={"option": option})
+    return field(default=default, metadata={"option": option})
+
+
+def _deep(**spec) -> dict:
+    return {"panel": DEEP, "applies": (DEEP,), **spec}
+
+
+def _aug(help: str, high: float | None = None, kind: str = "float") -> Any:
+    return opt(None, help, kind, panel="augment", applies=(DEEP,), low=0.0, high=high)
+
 
 @dataclass
 class TrainConfig:
-    """Everything `foveal train` needs; the resolved copy is saved in the run folder."""
+    """Everything a training run needs; the resolved copy (only the options that apply) is saved
+    in the run folder as ``config.yaml``."""
 
-    data: str = ""
-    model: str = "svm"
-    features: str = "hog"
-    task: str = "auto"
-    image_size: int | str = "auto"
-    channels: int | str = "auto"
-    val_fraction: float = 0.2
-    seed: int = 0
-    params: dict = field(default_factory=dict)
-    feature_params: dict = field(default_factory=dict)
-    scale: str = "auto"
-    max_skip_ratio: float = 0.1
-    max_pixels: int = DEFAULT_MAX_PIXELS
-    out: str | None = None
-    name: str | None = None
-    project: str = "runs"
-    report: bool = True  # write report.html (validation split) into the run folder
-    # deep models (cnn-small and timm architectures); ignored by classical ones
-    epochs: int = 30
-    batch_size: int = 64
-    lr: float = 1e-3
-    optimizer: str = "adamw"
-    schedule: str = "cosine"
-    warmup_epochs: float = 1.0
-    weight_decay: float = 0.05
-    l1: float = 0.0
-    dropout: float = 0.1
-    label_smoothing: float = 0.0
-    early_stopping: int = 0
-    ema: bool = False
-    ema_decay: float = 0.998
-    amp: bool = False
-    grad_clip: float = 0.0
-    accumulate: int = 1
-    deterministic: bool = False
-    compile: bool = False
-    channels_last: bool = False
-    workers: int = 0
-    cache: str = "auto"
-    augment: str = "light"
-    mixup: float = 0.0
-    cutmix: float = 0.0
-    class_weights: str = "none"
-    sampler: str = "shuffle"
-    loss: str = "ce"
-    hierarchical_softmax: bool = False
-    pretrained: str | None = None
-    freeze_backbone: bool = False
-    unfreeze_after: int = 0
-    backbone_lr_scale: float = 0.1
-    init_from: str | None = None
-    device: str = "auto"
+    data: Any = opt("", "Folder, manifest (.csv/.jsonl/.parquet), built-in dataset name or Dataset.", "str",
+                    estimator=False, cli=False)
+    model: str = opt("svm", "Classical: svm, knn, random-forest, decision-tree, logistic; deep: cnn-small or any "
+                     "timm architecture (`foveal models PATTERN`).", "str", short="-m", example="cnn-small")
+    task: str = opt("auto", "What is predicted.", "str", choices=TASKS)
+    image_size: Any = opt("auto", "Side in pixels, auto (the data's common size, at most 64; deep: at least 32) "
+                          f"or model (a timm model's own size); at most {MAX_IMAGE_SIDE}.", "size",
+                          words=("auto", "model"), low=8, high=MAX_IMAGE_SIDE, example="64")
+    channels: Any = opt("auto", "1 (gray), 3 (RGB) or auto (gray when every sampled image is).", "size",
+                        words=("auto",), choices=(1, 3), metavar="1|3|auto")
+    val_fraction: float = opt(0.2, "Held out for validation when DATA has no val split.", "float", low=0.0,
+                              high=1.0, low_open=True, high_open=True)
+    seed: int = opt(0, "Random seed (splits, initialisation, augmentation).", "int", low=0, high=2**32 - 1)
+    max_skip_ratio: float = opt(0.1, "Abort when more than this share of the images cannot be decoded.", "float",
+                                low=0.0, high=1.0)
+    max_pixels: int = opt(DEFAULT_MAX_PIXELS, "Refuse images with more pixels (decompression bombs).", "int",
+                          low=1)
+    # run folder
+    out: str | None = opt(None, "Run folder (new or empty). [default: runs/<name>-<n>]", "str", panel="run",
+                          short="-o", estimator=False)
+    name: str | None = opt(None, "Run name: runs/<name>, then <name>-2, … [default: <model>-<n>]", "str",
+                           panel="run", estimator=False)
+    project: str = opt("runs", "Parent folder of run folders.", "str", panel="run", estimator=False)
+    report: bool = opt(True, "Write report.html (the validation report) into the run folder.", "bool",
+                       panel="run", estimator=False, flag="--report/--no-report")
+    # classical models
+    features: str = opt("auto", "Comma-separated features: pixels, color-hist, hog, lbp, sift-bow, edges, corners; "
+                        "auto is pixels for images under 16 px (HOG needs room for cells), else hog.", "str", panel=CLASSICAL, short="-f", applies=(CLASSICAL,), example="hog,lbp")
+    scale: str = opt("auto", "Feature scaling: auto (standardise all but pixels), standard, none.", "str",
+                     panel=CLASSICAL, choices=SCALES, applies=(CLASSICAL,))
+    params: dict = opt({}, "Classifier parameter KEY=VALUE (repeatable), e.g. C=10.", "dict", panel=CLASSICAL,
+                       flag="--param", short="-p", applies=(CLASSICAL,), metavar="KEY=VALUE")
+    feature_params: dict = opt({}, "Feature parameters, e.g. {hog: {orientations: 12}} (YAML / Python).", "dict",
+                               panel=CLASSICAL, cli=False, applies=(CLASSICAL,))
+    # deep models
+    epochs: int = opt(30, "Training epochs.", "int", low=1, high=100_000, **_deep())
+    batch_size: int = opt(64, "Images per batch (per process under torchrun).", "int", low=1, high=65_536, **_deep())
+    lr: float = opt(1e-3, "Peak learning rate.", "float", low=0.0, low_open=True, **_deep(), example="3e-3")
+    optimizer: str = opt("adamw", "Optimizer.", "str", choices=OPTIMIZERS, **_deep())
+    schedule: str = opt("cosine", "Learning-rate schedule (per update).", "str", choices=SCHEDULES, **_deep())
+    warmup_epochs: float = opt(1.0, "Linear warm-up epochs (at most a fifth of the run).", "float", low=0.0,
+                               **_deep())
+    weight_decay: float = opt(0.05, "Decoupled weight decay (not on biases and norms).", "float", low=0.0, **_deep())
+    l1: float = opt(0.0, "L1 penalty on weights.", "float", low=0.0, **_deep())
+    dropout: float = opt(0.1, "Dropout before the classifier.", "float", low=0.0, high=1.0, high_open=True,
+                         **_deep())
+    label_smoothing: float = opt(0.0, "Label smoothing.", "float", low=0.0, high=1.0, high_open=True, **_deep())
+    early_stopping: int = opt(0, "Stop after this many epochs without a better validation metric (0: off).", "int",
+                              low=0, metavar="PATIENCE", **_deep())
+    ema: bool = opt(False, "Keep an exponential moving average of the weights (validated and shipped).", "bool",
+                    flag="--ema/--no-ema", **_deep())
+    ema_decay: float = opt(0.998, "EMA decay per update (warmed up from 0).", "float", low=0.0, high=1.0,
+                           high_open=True, **_deep())
+    amp: bool = opt(False, "Mixed precision (bf16; fp16 with loss scaling on GPUs without bf16).", "bool",
+                    flag="--amp/--no-amp", **_deep())
+    grad_clip: float = opt(0.0, "Clip the gradient norm to this (0: off).", "float", low=0.0, **_deep())
+    accumulate: int = opt(1, "Batches per optimizer update.", "int", low=1, high=4096, **_deep())
+    deterministic: bool = opt(False, "Deterministic algorithms (bitwise-reproducible on CPU).", "bool",
+                              flag="--deterministic/--no-deterministic", **_deep())
+    compile: bool = opt(False, "torch.compile the network.", "bool", flag="--compile/--no-compile", **_deep())
+    channels_last: bool = opt(False, "Channels-last memory format.", "bool",
+                              flag="--channels-last/--no-channels-last", **_deep())
+    workers: int = opt(0, "CPU threads for torch (0: torch's default). Batches come from an in-RAM tensor.", "int",
+                       low=0, high=1024, **_deep())
+    cache: str = opt("auto", "auto, ram (decoded images kept in RAM) or none (decode batches from files).", "str",
+                     choices=CACHE_MODES, **_deep())
+    augment: str = opt("light", "Augmentation preset (`foveal data preview` shows it).", "str",
+                       choices=AUGMENT_PRESETS, **_deep())
+    mixup: float = opt(0.0, "Mixup alpha (single-label tasks; 0: off).", "float", low=0.0, **_deep())
+    cutmix: float = opt(0.0, "CutMix alpha (single-label tasks; 0: off).", "float", low=0.0, **_deep())
+    class_weights: str = opt("none", "none or auto (inverse class frequency).", "str", choices=("none", "auto"),
+                             **_deep())
+    sampler: str = opt("shuffle", "shuffle, or balanced (every class drawn equally often).", "str",
+                       choices=("shuffle", "balanced"), **_deep())
+    loss: str = opt("ce", "ce (cross-entropy / BCE) or focal.", "str", choices=LOSSES, **_deep())
+    hierarchical_softmax: bool = opt(False, "Hierarchical tasks: conditional softmax along the true path "
+                                     "(scalable) instead of a loss per level.", "bool",
+                                     flag="--hierarchical-softmax/--per-level", **_deep())
+    device: str = opt("auto", "auto, cpu or cuda.", "str", choices=("auto", "cpu", "cuda"), **_deep())
+    # augmentation overrides (None: the preset's value)
+    hflip: float | None = _aug("Probability of a left-right flip.", high=1.0)
+    vflip: float | None = _aug("Probability of an up-down flip.", high=1.0)
+    rotate: float | None = _aug("Rotation range in degrees (±).", high=180.0)
+    zoom: Any = _aug("Zoom range MIN,MAX of the sampled region's side (<1 zooms in).", high=2.0, kind="range")
+    translate: float | None = _aug("Shift range as a fraction of the side (±).", high=0.5)
+    brightness: float | None = _aug("Brightness jitter (± fraction).", high=1.0)
+    contrast: float | None = _aug("Contrast jitter (± fraction).", high=1.0)
+    saturation: float | None = _aug("Saturation jitter (± fraction; RGB only).", high=1.0)
+    noise: float | None = _aug("Standard deviation of Gaussian pixel noise (0..1 units).", high=1.0)
+    blur: float | None = _aug("Probability of a light Gaussian blur.", high=1.0)
+    erase: float | None = _aug("Probability of erasing a small box (never the whole centre).", high=1.0)
+    # transfer learning
+    pretrained: str | None = opt(None, "Initial weights (.safetensors or weights-only .pth; timm or torchvision "
+                                 "names).", "str", panel="transfer", applies=(DEEP,))
+    freeze_backbone: bool = opt(False, "Train only the classifier (a linear probe); needs --pretrained or "
+                                "--init-from.", "bool", panel="transfer", applies=(DEEP,),
+                                flag="--freeze-backbone/--no-freeze-backbone")
+    unfreeze_after: int = opt(0, "Freeze the backbone for N epochs, then train it at --backbone-lr-scale × lr; "
+                              "needs --pretrained or --init-from.", "int", panel="transfer", low=0, applies=(DEEP,))
+    backbone_lr_scale: float = opt(0.1, "Backbone learning-rate factor with --pretrained / --init-from.", "float",
+                                   panel="transfer", low=0.0, high=1.0, applies=(DEEP,))
+    init_from: str | None = opt(None, "Fine-tune an existing deep bundle (new labels get a new head).", "str",
+                                panel="transfer", applies=(DEEP,))
+    # which options were set explicitly (YAML or flags); not an option itself
+    given: tuple = field(default=(), repr=False, compare=False)
 
     def to_dict(self) -> dict:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        return {f.name: getattr(self, f.name) for f in option_fields()}
+
+    def applied(self, engine: str) -> dict:
+        """The options that mean something to ``engine`` (what ``config.yaml`` records)."""
+        return {f.name: _plain(getattr(self, f.name)) for f in option_fields() if engine in spec(f.name).applies}
+
+
+def augment_overrides(cfg: TrainConfig) -> dict:
+    """The augmentation options set explicitly (the rest come from the ``--augment`` preset)."""
+    return {f.name: getattr(cfg, f.name) for f in option_fields()
+            if spec(f.name).panel == "augment" and getattr(cfg, f.name) is not None}
+
+
+def _plain(value):
+    if isinstance(value, tuple):
+        return list(value)
+    return value if isinstance(value, (str, int, float, bool, dict, list, type(None))) else str(value)
+
+
+def option_fields() -> list:
+    return [f for f in fields(TrainConfig) if "option" in f.metadata]
+
+
+def spec(name: str) -> Option:
+    return TrainConfig.__dataclass_fields__[name].metadata["option"]
+
+
+def default(name: str):
+    f = TrainConfig.__dataclass_fields__[name]
+    return f.default_factory() if f.default is MISSING else f.default
+
+
+def flag_of(name: str) -> str:
+    """The option as users type it: ``--batch-size`` (``--report`` for ``--report/--no-report``)."""
+    return spec(name).cli_flag(name).split("/")[0] if spec(name).cli else name
+
+
+# --- values ----------------------------------------------------------------------------
+
+
+def _number(name: str, value, kind: str):
+    option = spec(name)
+    example = option.example or (default(name) if default(name) not in (None, "") else 1)
+    if isinstance(value, bool) or isinstance(value, (dict, list)):
+        raise ConfigError(f"{flag_of(name)} should be a number, got {value!r}", f"write e.g. {flag_of(name)} {example}")
+    try:
+        number = float(value) if kind == "float" else _whole(value)
+    except (TypeError, ValueError):
+        what = "a whole number" if kind == "int" else "a number"
+        raise ConfigError(f"{flag_of(name)} {value!r} is not {what}", f"write e.g. {flag_of(name)} {example}") from None
+    if kind == "float" and not math.isfinite(number):
+        raise ConfigError(f"{flag_of(name)} must be finite, got {value!r}", f"write e.g. {flag_of(name)} {example}")
+    return number
+
+
+def _whole(value) -> int:
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError(value)
+        return int(value)
+    return int(str(value).strip())
+
+
+def _range_pair(name: str, value):
+    if isinstance(value, str):
+        value = [v for v in value.replace(" ", "").split(",") if v]
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
+        raise ConfigError(f"{flag_of(name)} needs two numbers MIN,MAX, got {value!r}", f"write e.g. {flag_of(name)} 0.9,1.1")
+    low, high = (_number(name, v, "float") for v in value)
+    if low > high:
+        raise ConfigError(f"{flag_of(name)} {low},{high}: MIN is larger than MAX", f"write e.g. {flag_of(name)} 0.9,1.1")
+    return (low, high)
+
+
+def coerce(name: str, value):
+    """One option's value from a flag (text) or YAML (any type), typed; raises ConfigError."""
+    option = spec(name)
+    if value is None:
+        return None
+    kind = option.kind
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("true", "yes", "1", "on"):
+            return True
+        if text in ("false", "no", "0", "off"):
+            return False
+        raise ConfigError(f"{flag_of(name)} should be true or false, got {value!r}", f"write e.g. {name}: true")
+    if kind in ("int", "float"):
+        return _number(name, value, kind)
+    if kind == "range":
+        return _range_pair(name, value)
+    if kind == "size":
+        text = str(value).strip().lower()
+        if text in option.words:
+            return text
+        try:
+            return _number(name, value, "int")
+        except ConfigError:
+            words = " or ".join(option.words)
+            raise ConfigError(f"{flag_of(name)} {value!r} is not a whole number or {words}",
+                              f"write e.g. {flag_of(name)} {option.example or 32}") from None
+    if kind == "dict":
+        if not isinstance(value, dict):
+            raise ConfigError(f"{name} should be a mapping, got {value!r}", f"write e.g. {name}: {{C: 10}}")
+        return dict(value)
+    if isinstance(value, Path):
+        return str(value)
+    if not isinstance(value, str) and name != "data":
+        raise ConfigError(f"{flag_of(name)} should be text, got {value!r}", f"write e.g. {flag_of(name)} {default(name)}")
+    return value
+
+
+def check_values(cfg: TrainConfig) -> None:
+    """Every option's choices and range; the first bad one raises a one-line ConfigError."""
+    for f in option_fields():
+        value, option = getattr(cfg, f.name), spec(f.name)
+        if value is None or option.kind in ("dict", "bool"):
+            continue
+        if option.kind == "range":
+            for v in value:
+                _check_range(f.name, v, option)
+            continue
+        if option.kind == "size" and value in option.words:
+            continue
+        if option.choices and value not in option.choices:
+            shown = ", ".join(str(c) for c in (*option.words, *option.choices))
+            raise ConfigError(f"unknown {flag_of(f.name)} {value!r}", f"use one of {shown}")
+        if option.kind in ("int", "float", "size"):
+            _check_range(f.name, value, option)
+
+
+def _check_range(name: str, value: float, option: Option) -> None:
+    low, high = option.low, option.high
+    if low is not None and (value <= low if option.low_open else value < low):
+        span = f"{'above' if option.low_open else 'at least'} {_fmt(low)}"
+    elif high is not None and (value >= high if option.high_open else value > high):
+        span = f"{'below' if option.high_open else 'at most'} {_fmt(high)}"
+    else:
+        return
+    raise ConfigError(f"{flag_of(name)} must be {span}, got {_fmt(value)}",
+                      f"write e.g. {flag_of(name)} {option.example or _fmt(default(name))}")
+
+
+def _fmt(v) -> str:
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+# --- layering --------------------------------------------------------------------------
 
 
 def read_yaml(path: str | Path) -> dict:
@@ -85,28 +360,37 @@ def read_yaml(path: str | Path) -> dict:
     return data
 
 
-def _coerce(name: str, value, default):
-    """Check a YAML value against the field's default type (numbers from strings are not guessed)."""
-    if value is None or default is None or isinstance(default, str) and name in ("image_size", "channels"):
-        return value
-    kind = type(default)
-    if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
-        raise ConfigError(f"config option {name!r} should be {kind.__name__}, got {value!r}",
-                          f"write e.g. {name}: {default!r}")
-    return value
-
-
-def resolve(cls, file: str | Path | None, overrides: dict):
-    """Build ``cls`` from defaults, then the YAML ``file``, then non-None ``overrides``."""
-    known = {f.name: f for f in fields(cls)}
-    defaults = cls()
-    values = {}
+def yaml_options(file: str | Path | None) -> dict:
+    """A YAML file's options, with their names checked (``batch-size`` and ``batch_size`` both work)."""
+    known = {f.name for f in option_fields()}
+    out = {}
     for key, value in (read_yaml(file) if file else {}).items():
         name = str(key).replace("-", "_")
         if name not in known:
-            raise ConfigError(f"unknown option {key!r} in {file}", f"known options: {', '.join(known)}")
-        values[name] = _coerce(name, value, getattr(defaults, name))
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    return cls(**values)
+            close = _close(name, known)
+            raise ConfigError(f"unknown option {key!r} in {file}", f"{close}see `foveal train --help` for the options")
+        out[name] = value
+    return out
+
+
+def _close(name: str, known) -> str:
+    import difflib
+
+    match = difflib.get_close_matches(name, sorted(known), n=1)
+    return f"did you mean {match[0]!r}? " if match else ""
+
+
+def resolve(file: str | Path | None = None, overrides: dict | None = None) -> TrainConfig:
+    """``TrainConfig`` from defaults < the YAML ``file`` < non-None ``overrides``; typed and range-checked."""
+    merged = yaml_options(file)
+    known = {f.name for f in option_fields()}
+    for name, value in (overrides or {}).items():
+        if name not in known:
+            raise ConfigError(f"unknown option {name!r}", f"{_close(name, known)}see `foveal train --help`")
+        if value is not None:
+            merged[name] = {**merged.get(name, {}), **value} if name == "params" and isinstance(value, dict) \
+                and isinstance(merged.get(name), dict) else value
+    values = {name: coerce(name, value) for name, value in merged.items()}
+    cfg = TrainConfig(**values, given=tuple(sorted(values)))
+    check_values(cfg)
+    return cfg

@@ -26,3 +26,14 @@ class ConfigError(FovealError):
 
 class BundleError(FovealError):
     """A model bundle is missing, corrupt, or unsafe to load."""
+
+
+class FovealWarning(UserWarning):
+    """Something the user should know and can fix, that does not stop the run (the CLI prints
+    ``foveal: warning: …``; Python callers can filter it like any warning)."""
+
+
+def warn(message: str) -> None:
+    import warnings
+
+    warnings.warn(message, FovealWarning, stacklevel=2)

@@ -77,3 +77,9 @@ def status(description: str) -> Iterator[None]:
         return
     with stderr_console().status(description):
         yield
+
+
+def info(message: str) -> None:
+    """One line of information on stderr (unless quiet): what a run did that the user should see."""
+    if not is_quiet():
+        stderr_console().print(message, highlight=False, markup=False, soft_wrap=True)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from foveal.csvio import csv_text
 from foveal.data.check import check_dataset
 from foveal.data.load import load_dataset
 from helpers import small, tree_hashes
@@ -148,3 +149,63 @@ def test_builtin_in_memory_dataset() -> None:
     assert report["class_counts"] == {"background": ds.labels.count("background"), "face": ds.labels.count("face")}
     assert report["width"] == report["height"] == {"min": 25, "median": 25.0, "max": 25}
     assert report["formats"] == {"array": len(ds)}
+
+
+# --- content that does not match its extension; duplicates named by manifest row -----------
+
+
+def _encoded(fmt: str, mode: str, width: int) -> bytes:
+    import io
+
+    from dirty_images import gray_photo
+
+    buffer = io.BytesIO()
+    gray_photo((width, 12)).convert(mode).save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+def test_extension_mismatch_is_a_warning_not_a_problem(tmp_path: Path) -> None:
+    files = {  # name: (format written, mode)
+        "a.jpg": ("GIF", "P"), "b.jpeg": ("PNG", "L"), "c.png": ("JPEG", "L"), "d.jpe": ("JPEG", "L"),
+        "e.jfif": ("JPEG", "RGB"), "f.tif": ("TIFF", "L"), "g.tiff": ("PNG", "L"), "h.pnm": ("PPM", "RGB"),
+        "i.pgm": ("PPM", "L"), "j.PBM": ("PPM", "1"), "k.webp": ("WEBP", "RGB"), "l.bmp": ("BMP", "L"),
+        "m.ppm": ("BMP", "RGB"), "n.GIF": ("GIF", "P"), "noext": ("PNG", "L"),
+    }
+    for i, (name, (fmt, mode)) in enumerate(files.items()):
+        (tmp_path / name).write_bytes(_encoded(fmt, mode, width=16 + i))  # all different content
+    rows = [[name, "x" if i % 2 else "y"] for i, name in enumerate(files)]
+    (tmp_path / "m.csv").write_text(csv_text(["path", "label"], rows), encoding="utf-8")
+    report = check_dataset(load_dataset(tmp_path / "m.csv"))
+    assert report["undecodable"] == []
+    assert report["extension_mismatch"] == [
+        {"path": "a.jpg", "extension": ".jpg", "format": "GIF"},
+        {"path": "b.jpeg", "extension": ".jpeg", "format": "PNG"},
+        {"path": "c.png", "extension": ".png", "format": "JPEG"},
+        {"path": "g.tiff", "extension": ".tiff", "format": "PNG"},
+        {"path": "m.ppm", "extension": ".ppm", "format": "BMP"},
+    ]
+    assert any(w.startswith("5 file(s) whose content does not match the extension, e.g. a.jpg is GIF")
+               for w in report["warnings"])
+    assert report["problems"] == []  # `data check --strict` still passes
+    assert json.loads(json.dumps(report))["extension_mismatch"] == report["extension_mismatch"]
+
+
+def test_extension_mismatch_in_a_folder_and_in_memory(two_class: Path) -> None:
+    assert check_dataset(load_dataset(two_class))["extension_mismatch"] == []
+    png = sorted((two_class / "7").glob("*.png"))[0]
+    png.rename(png.with_suffix(".jpg"))
+    report = check_dataset(load_dataset(two_class))
+    assert report["extension_mismatch"] == [{"path": f"7/{png.stem}.jpg", "extension": ".jpg", "format": "PNG"}]
+    assert check_dataset(small("digits", 1))["extension_mismatch"] == []
+
+
+def test_manifest_duplicates_are_named_with_their_rows(tmp_path: Path, digits_folder: Path) -> None:
+    pngs = sorted((digits_folder / "train" / "4").glob("*.png"))[:3]
+    for png in pngs:
+        shutil.copy(png, tmp_path / png.name)
+    shutil.copy(pngs[0], tmp_path / "again.png")
+    rows = [[p.name, "4", "train"] for p in pngs] + [["again.png", "9", "test"]]
+    (tmp_path / "m.csv").write_text(csv_text(["path", "label", "split"], rows), encoding="utf-8")
+    report = check_dataset(load_dataset(tmp_path / "m.csv"))
+    group = [[f"{pngs[0].name} (m.csv:2)", "again.png (m.csv:5)"]]
+    assert report["duplicates"] == report["conflicting_duplicates"] == report["cross_split_duplicates"] == group

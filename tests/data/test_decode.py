@@ -122,8 +122,16 @@ def test_max_pixels_applies_to_ordinary_images(dirty_dir: Path, expected: dict[s
 
 
 def test_image_header_reads_beyond_pillow_cap(dirty_dir: Path, expected: dict[str, str]) -> None:
-    header = image_header(dirty_dir / "oversized_header.png")
+    header = image_header(dirty_dir / "oversized_header.png", max_pixels=None)
     assert header == {"width": 100_000, "height": 100_000, "mode": "L", "format": "PNG"}
+
+
+def test_image_header_refuses_oversized_by_default(dirty_dir: Path, expected: dict[str, str]) -> None:
+    with pytest.raises(DecodeError, match="image too large: 100000×100000"):
+        image_header(dirty_dir / "oversized_header.png")
+    with pytest.raises(DecodeError, match="64×64 = 4,096 pixels exceeds the limit of 4,095"):
+        image_header(dirty_dir / "photo.jpg", max_pixels=4095)
+    assert image_header(dirty_dir / "photo.jpg", max_pixels=4096)["width"] == 64
 
 
 def test_cmyk_jpeg_gives_sensible_rgb(dirty_dir: Path, expected: dict[str, str]) -> None:

@@ -375,3 +375,94 @@ def test_corrupt_parquet_is_a_data_error(root: Path) -> None:
     with pytest.raises(DataError, match="not a readable Parquet file") as err:
         load_dataset(path)
     assert_one_line(err.value)
+
+
+# --- home folders, many bad rows, row origins ------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt, line", [("csv", 4), ("jsonl", 3)])
+@pytest.mark.parametrize("bad", ["~/images/cat0.png", "~root/cat.png", "~"])
+def test_home_folder_paths_are_refused_like_absolute(root: Path, fmt: str, line: int, bad: str) -> None:
+    path = write_manifest(root, fmt, _bad_path_rows(bad))
+    with pytest.raises(DataError, match="home-folder path") as err:
+        load_dataset(path)
+    assert str(err.value).startswith(f"{path}:{line}: ")
+    assert "relative to the manifest's folder" in str(err.value)
+    assert_one_line(err.value)
+
+
+def test_a_file_named_with_a_tilde_inside_is_fine(root: Path) -> None:
+    (root / "images/cat~1.png").write_bytes((root / "images/cat0.png").read_bytes())
+    ds = load_dataset(write_manifest(root, "csv", _bad_path_rows("images/cat~1.png")))
+    assert ds.paths[-1] == "images/cat~1.png"
+
+
+def test_every_bad_row_is_reported_in_one_line(root: Path) -> None:
+    rows = [["images/cat0.png", "cat", ""], ["/etc/passwd", "cat", ""], ["images/dog0.png", "", ""],
+            ["images/dog1.png", "dog", "holdout"], ["~/x.png", "dog", ""], ["../up.png", "dog", ""],
+            ["images/cat1.png", "cat", ""], ["", "dog", ""], ["images/dog0.png", "", ""]]
+    path = write_csv(root / "m.csv", ["path", "label", "split"], rows)
+    with pytest.raises(DataError) as err:
+        load_dataset(path)
+    text = str(err.value)
+    assert_one_line(err.value)
+    assert text.startswith("7 bad rows: ")
+    for line, problem in [(3, "absolute path"), (4, "empty label"), (5, "unknown split 'holdout'"),
+                          (6, "home-folder path"), (7, "path '../up.png' leaves")]:
+        assert f"{path}:{line}: {problem}" in text
+    assert f"{path}:9:" not in text and f"{path}:10:" not in text  # only the first five are listed
+    assert text.endswith("… and 2 more — fix each listed row")
+
+
+@pytest.mark.parametrize("fmt, lines", [("csv", (3, 4)), ("jsonl", (2, 3)), ("parquet", ("row 2", "row 3"))])
+def test_two_bad_rows_are_both_named(root: Path, fmt: str, lines: tuple) -> None:
+    rows = [{"path": "images/cat0.png", "label": "cat"}, {"path": "images/cat1.png", "label": ""},
+            {"path": "images/dog0.png", "label": " "}]
+    path = write_manifest(root, fmt, rows)
+    with pytest.raises(DataError) as err:
+        load_dataset(path)
+    sep = ": " if fmt == "parquet" else ":"
+    assert str(err.value) == (f"2 bad rows: {path}{sep}{lines[0]}: empty label; {path}{sep}{lines[1]}: empty label"
+                              " — give every row a label, or remove the row")
+
+
+def test_bad_json_lines_are_collected_with_bad_rows(root: Path) -> None:
+    path = root / "m.jsonl"
+    path.write_text('{"path": "images/cat0.png", "label": "cat"}\nnot json\n'
+                    '{"path": "/abs.png", "label": "cat"}\n[1]\n', encoding="utf-8")
+    with pytest.raises(DataError) as err:
+        load_dataset(path)
+    text = str(err.value)
+    assert text.startswith(f"3 bad rows: {path}:2: not valid JSON")
+    assert f"{path}:3: absolute path" in text and f"{path}:4: expected a JSON object" in text
+
+
+def test_csv_rows_with_extra_fields_are_collected(root: Path) -> None:
+    path = root / "m.csv"
+    path.write_text("path,label\nimages/cat0.png,cat,x\nimages/dog0.png,dog\nimages/dog1.png,dog,y\n",
+                    encoding="utf-8")
+    with pytest.raises(DataError, match=r"2 bad rows: .*m\.csv:2: more fields.*m\.csv:4: more fields"):
+        load_dataset(path)
+
+
+@pytest.mark.parametrize("fmt, origins", [
+    ("csv", [f"manifest.csv:{n}" for n in range(2, 7)]),
+    ("jsonl", [f"manifest.jsonl:{n}" for n in range(1, 6)]),
+    ("parquet", [f"manifest.parquet: row {n}" for n in range(1, 6)]),
+])
+def test_manifest_rows_know_their_origin(root: Path, fmt: str, origins: list[str]) -> None:
+    ds = load_dataset(write_manifest(root, fmt, ROWS))
+    assert ds.origin == origins
+    assert ds.describe(2) == f"images/dog0.png ({origins[2]})"
+    part = ds.subset([4, 0])
+    assert part.origin == [origins[4], origins[0]]
+    assert part.describe(0) == f"sub/dir/dog2.png ({origins[4]})"
+    assert ds.select("train").origin == [origins[0], origins[2]]
+
+
+def test_folders_and_builtins_have_no_origin(digits_folder: Path) -> None:
+    folder = load_dataset(digits_folder)
+    assert folder.origin is None and folder.describe(0) == folder.location(0) == folder.paths[0]
+    builtin = load_dataset("faces")
+    assert builtin.origin is None and builtin.describe(3) == "faces#3"
+    assert builtin.subset([1, 2]).origin is None

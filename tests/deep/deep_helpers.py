@@ -4,17 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from foveal.cli import main
+from helpers import run_cli
 
 FAMILIES = {"0": "loops", "6": "loops", "8": "loops", "9": "loops", "1": "lines", "4": "lines", "7": "lines",
             "2": "curves", "3": "curves", "5": "curves"}
 FAST = ["--image-size", "16", "--batch-size", "32", "--no-report", "--workers", "1"]
-
-
-def run_cli(capsys, *args) -> tuple[int, str, str]:
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def train_deep(capsys, out: Path, data, *extra) -> Path:

@@ -56,17 +56,27 @@ def test_thresholds_are_tuned_per_label():
     assert tune_thresholds(proba, np.zeros_like(y)) == [0.5, 0.5, 0.5]
 
 
-def test_focal_and_class_weights_make_losses():
+def test_focal_heads_match_their_definitions():
+    """Softmax focal loss by hand; the multi-label head is torchvision's sigmoid focal loss (α off)."""
+    import torch.nn.functional as F
+    from torchvision.ops import sigmoid_focal_loss
+
     from foveal.deep.losses import auto_class_weights
 
-    y = np.array([0] * 90 + [1] * 10)
-    weights = auto_class_weights(y, 2, multilabel=False)
-    assert weights[1] > weights[0]
+    y = torch.as_tensor(np.array([0] * 90 + [1] * 10))
+    weights = auto_class_weights(y.numpy(), 2, multilabel=False)
+    assert weights[1] / weights[0] == pytest.approx(9.0)  # inverse frequency
+    logits = torch.randn(100, 2, generator=torch.Generator().manual_seed(0))
     head = make_head(MulticlassTask(["a", "b"]), LossOptions(loss="focal", weight=weights))
-    logits = torch.randn(100, 2)
-    assert head.loss(logits, torch.as_tensor(y)) > 0
+    p_true = logits.softmax(1)[torch.arange(100), y]
+    w = weights[y]
+    expected = (w * (1 - p_true) ** 2 * -p_true.log()).sum() / w.sum()
+    assert head.loss(logits, y) == pytest.approx(float(expected), rel=1e-5)
     multi = make_head(MultilabelTask(["a", "b"]), LossOptions(loss="focal"))
-    assert multi.loss(logits, torch.ones(100, 2)) > 0
+    targets = (torch.rand(100, 2, generator=torch.Generator().manual_seed(1)) > 0.5).float()
+    expected = sigmoid_focal_loss(logits, targets, alpha=-1, gamma=2, reduction="mean")
+    assert multi.loss(logits, targets) == pytest.approx(float(expected), rel=1e-6)
+    assert float(multi.loss(logits, targets)) < float(F.binary_cross_entropy_with_logits(logits, targets))
 
 
 @pytest.mark.parametrize("preset", ["none", "light", "standard", "strong"])

@@ -75,7 +75,12 @@ def test_sigkill_then_resume_gives_identical_weights(tmp_path, digits_folder, re
     proc.wait()
     assert not (run / "model").exists() and read_info(run / "checkpoints" / "last.safetensors")["state"]["epoch"] < EPOCHS
     assert info["state"]["epoch"] >= 2
+    leftovers = [run / ".model.k2x9q1", run / "checkpoints" / ".last.safetensors.a8b7c6", run / ".metrics.csv.zz91ab"]
+    leftovers[0].mkdir()  # what a kill during a bundle or checkpoint write leaves behind
+    for path in leftovers[1:]:
+        path.write_bytes(b"partial")
     resume(run)
+    assert not any(p.exists() for p in leftovers)
     assert_identical(final_weights(run), reference)
     assert len((run / "metrics.csv").read_text().splitlines()) == EPOCHS + 1
 
@@ -86,7 +91,7 @@ def test_sigterm_checkpoints_mid_epoch_and_resumes_exactly(tmp_path, digits_fold
     wait_for_epoch(run, proc, 1)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130, err
+    assert proc.returncode == 128 + signal.SIGTERM, err  # the shell's convention: 143
     assert "checkpoint written" in err and "--resume" in err
     state = read_info(run / "checkpoints" / "last.safetensors")["state"]
     assert 1 <= state["epoch"] < EPOCHS
@@ -101,3 +106,20 @@ def test_resume_refuses_finished_or_foreign_folders(tmp_path, capsys):
     assert code == 2 and "not a run folder" in err
     code, _, err = run_cli(capsys, "train", "--resume", tmp_path, "--epochs", "9")
     assert code == 2 and "epochs given too" in err
+
+
+def test_a_run_killed_before_its_first_checkpoint_can_be_resumed_or_reused(tmp_path, digits_folder, reference):
+    """What a kill before the first checkpoint leaves: config.yaml and temporary files, nothing else."""
+    finished = tmp_path / "finished"
+    proc = start(digits_folder, finished)
+    assert proc.wait(timeout=300) == 0
+    for name in ("resumed", "reused"):
+        (tmp_path / name / "checkpoints").mkdir(parents=True)
+        (tmp_path / name / "config.yaml").write_text((finished / "config.yaml").read_text())
+        (tmp_path / name / "checkpoints" / ".last.safetensors.q1w2e3").write_bytes(b"half a checkpoint")
+    resume(tmp_path / "resumed")
+    assert_identical(final_weights(tmp_path / "resumed"), reference)
+    proc = start(digits_folder, tmp_path / "reused")
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    assert_identical(final_weights(tmp_path / "reused"), reference)

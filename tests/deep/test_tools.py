@@ -9,30 +9,34 @@ import pytest
 from PIL import Image
 
 from deep_helpers import run_cli, train_deep
-from foveal.config import TrainConfig
 from foveal.data.task import MulticlassTask
 
 
-def test_fit_deep_api_and_bundle_round_trip(tmp_path):
+def test_in_memory_fit_and_bundle_round_trip(tmp_path):
     from foveal.bundle import load_bundle
     from foveal.bundle.format import save_bundle
-    from foveal.deep.trainer import fit_deep
+    from foveal.config import resolve
+    from foveal.data.dataset import Dataset
+    from foveal.runs.pipeline import fit_model
 
     rng = np.random.default_rng(0)
     y = rng.integers(0, 3, 90)
     x = (rng.random((90, 12, 12, 1)) * 60 + y[:, None, None, None] * 60).astype(np.uint8)  # brightness = class
-    cfg = TrainConfig(model="cnn-small", epochs=3, batch_size=16, lr=3e-3, augment="none")
-    model, history = fit_deep(cfg, x[:60], y[:60], x[60:], y[60:], MulticlassTask(["a", "b", "c"]))
-    assert [h["epoch"] for h in history] == [1, 2, 3] and history[-1]["accuracy"] > 0.5
-    proba = model.predict_proba(x[60:])
+    task = MulticlassTask(["a", "b", "c"])
+    ds = Dataset(name="bright", source="array", task=task, labels=[task.classes[i] for i in y],
+                 split=["train"] * 60 + ["val"] * 30, images=x)
+    cfg = resolve(None, dict(model="cnn-small", epochs=6, batch_size=16, lr=3e-3, augment="none"))
+    fitted, data = fit_model(cfg, ds)
+    assert fitted.summary["epochs"] == 6 and fitted.summary["metric"] == "accuracy"
+    proba = fitted.model.predict_proba(data.val.loaded.images)
     assert proba.shape == (30, 3) and np.allclose(proba.sum(axis=1), 1)
-    manifest = {"kind": "deep", "task": MulticlassTask(["a", "b", "c"]).to_json(), "model": model.spec,
-                "preprocessing": {"size": [12, 12], "channels": 1, "mean": model.mean.tolist(),
-                                  "std": model.std.tolist()}}
-    bundle = save_bundle(tmp_path / "model", manifest, model.files())
+    assert (proba.argmax(1) == data.val.targets()).mean() > 0.5
+    manifest = {"family": "deep", "runtime": "torch", "task": task.to_json(), "model": fitted.spec,
+                "preprocessing": data.prep.to_json()}
+    bundle = save_bundle(tmp_path / "model", manifest, fitted.model.files())
     predictor = load_bundle(bundle)
-    assert predictor.kind == "deep"
-    assert np.array_equal(predictor.predict_proba(x[60:]), proba)
+    assert predictor.family == "deep"
+    assert np.array_equal(predictor.predict_proba(data.val.loaded.images), proba)
 
 
 def test_lr_find_writes_plot_and_suggestion(capsys, tmp_path, faces_folder):
@@ -53,8 +57,10 @@ def test_data_preview_writes_a_grid(capsys, tmp_path, digits_folder):
     assert code == 0, err
     image = Image.open(out)
     assert image.format == "PNG" and image.mode == "L"
-    # 32 px model input (8 px digits scaled up), 2 px padding, shown 3× so tiles are at least 96 px
-    assert image.size == (3 * (5 * 34 + 2), 3 * (4 * 34 + 2))
+    # 32 px model input (8 px digits scaled up), 2 px padding, shown 3× so tiles are at least 96 px;
+    # each row: a class-name strip at the left, the original, then 5 augmented copies
+    assert image.height == 3 * (4 * 34 + 2)
+    assert image.width > 3 * (6 * 34 + 2)
 
 
 @pytest.mark.parametrize("args, message", [
@@ -62,11 +68,21 @@ def test_data_preview_writes_a_grid(capsys, tmp_path, digits_folder):
     (["--schedule", "linear"], "unknown --schedule 'linear'"),
     (["--augment", "extreme"], "unknown --augment 'extreme'"),
     (["--loss", "hinge"], "unknown --loss 'hinge'"),
-    (["--epochs", "0"], "--epochs must be at least 1"),
+    (["--epochs", "0"], "--epochs must be at least 1, got 0"),
+    (["--lr", "abc"], "--lr 'abc' is not a number"),
+    (["--seed", "-5"], "--seed must be at least 0, got -5"),
+    (["--image-size", "100000"], "--image-size must be at most 2048, got 100000"),
+    (["--max-skip-ratio", "2"], "--max-skip-ratio must be at most 1, got 2"),
+    (["--dropout", "1"], "--dropout must be below 1, got 1"),
+    (["--freeze-backbone"], "--freeze-backbone freezes a backbone, but no trained backbone is given"),
+    (["--unfreeze-after", "2"], "--unfreeze-after freezes a backbone, but no trained backbone is given"),
+    (["--features", "lbp"], "--features applies to classical models, not cnn-small (a deep model)"),
     (["--mixup", "0.2", "--loss", "focal"], "--loss focal cannot take Mixup"),
     (["--hierarchical-softmax"], "--hierarchical-softmax needs a hierarchical task"),
     (["--pretrained", "missing.safetensors"], "--pretrained missing.safetensors does not exist"),
-    (["--image-size", "huge"], "--image-size 'huge' is not a number"),
+    (["--image-size", "huge"], "--image-size 'huge' is not a whole number or auto or model"),
+    (["--zoom", "0.9"], "--zoom needs two numbers MIN,MAX"),
+    (["--hflip", "1.5"], "--hflip must be at most 1, got 1.5"),
 ])
 def test_bad_deep_options_are_one_line_errors(capsys, tmp_path, monkeypatch, faces_folder, args, message):
     monkeypatch.chdir(tmp_path)
@@ -74,6 +90,7 @@ def test_bad_deep_options_are_one_line_errors(capsys, tmp_path, monkeypatch, fac
     assert code == 2, err
     assert err.startswith("foveal: error: ") and message in err
     assert len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "r").exists() and not (tmp_path / "runs").exists()  # a rejected command leaves nothing
 
 
 def test_mixup_on_multilabel_and_unknown_model_are_refused(capsys, tmp_path, multidigits_manifest):
@@ -84,10 +101,21 @@ def test_mixup_on_multilabel_and_unknown_model_are_refused(capsys, tmp_path, mul
     assert code == 2 and "unknown model 'resnet-huge'" in err
 
 
-def test_mixup_cutmix_and_amp_train(capsys, tmp_path, faces_folder):
-    run = train_deep(capsys, tmp_path / "run", faces_folder, "--model", "cnn-small", "--epochs", "1",
+def test_mixup_cutmix_amp_and_channels_last_through_the_cli(capsys, tmp_path, faces_folder):
+    """The options reach the run (their effects are proven in test_trainer_behaviour); the model it ships
+    predicts proper distributions."""
+    import foveal
+
+    run = train_deep(capsys, tmp_path / "run", faces_folder, "--model", "cnn-small", "--epochs", "2",
                      "--mixup", "0.2", "--cutmix", "1.0", "--amp", "--channels-last", "--augment", "strong")
-    assert (run / "model" / "weights.safetensors").is_file()
+    manifest = json.loads((run / "model" / "foveal.json").read_text())
+    config = manifest["lineage"]["config"]
+    assert (config["mixup"], config["cutmix"], config["amp"], config["channels_last"]) == (0.2, 1.0, True, True)
+    assert manifest["training"]["updates"] > 0 and "erase" in manifest["training"]["augmentation"]
+    predictor = foveal.load_bundle(run)
+    images = np.stack([predictor.preprocessing.decode(p) for p in sorted(faces_folder.rglob("*.png"))[:4]])
+    proba = predictor.predict_proba(images)
+    assert np.isfinite(proba).all() and np.allclose(proba.sum(axis=1), 1, atol=1e-5)
 
 
 def test_python_api_trains_deep_models(tmp_path, faces_folder):
@@ -96,7 +124,7 @@ def test_python_api_trains_deep_models(tmp_path, faces_folder):
     result = foveal.train(faces_folder, model="cnn-small", epochs=1, image_size=16, out=str(tmp_path / "run"),
                           report=False, workers=1)
     predictor = foveal.load_bundle(result.bundle)
-    assert predictor.kind == "deep" and result.task == "binary" and result.preprocessing["size"] == [16, 16]
+    assert predictor.family == "deep" and result.task == "binary" and result.preprocessing["size"] == [16, 16]
     assert foveal.evaluate(result.bundle, faces_folder)["n"] > 0
 
 
@@ -104,4 +132,4 @@ def test_diverging_training_stops_with_a_one_line_error(capsys, tmp_path, digits
     code, _, err = run_cli(capsys, "-q", "train", digits_folder, "--model", "cnn-small", "--epochs", "2",
                            "--lr", "1e30", "--batch-size", "16", "--out", tmp_path / "run", "--no-report")
     assert code == 2 and "the training loss became nan at epoch 1" in err and "Traceback" not in err
-    assert not (tmp_path / "run" / "model").exists()
+    assert not (tmp_path / "run").exists()  # nothing was saved, so the folder is gone again

@@ -10,6 +10,7 @@ import torch
 from safetensors.torch import load_file
 
 from deep_helpers import run_cli, train_deep
+from foveal.deep.transfer import transfer_summary
 
 PROBE = ["--model", "cnn-small", "--epochs", "4", "--lr", "1e-2", "--freeze-backbone", "--augment", "none",
          "--warmup-epochs", "0"]
@@ -32,12 +33,22 @@ def val_accuracy(run: Path) -> float:
 
 
 def test_frozen_pretrained_backbone_beats_frozen_random_one(capsys, tmp_path, digits_run, families_folder):
+    from safetensors.torch import save_file
+
+    from foveal.deep.models import build_model
+
     weights = digits_run / "model" / "weights.safetensors"
+    random_weights = tmp_path / "random.safetensors"  # the same network, never trained
+    torch.manual_seed(0)
+    save_file(build_model("cnn-small", 1, 10, {"drop_rate": 0.1}).state_dict(), str(random_weights))
     pre = train_deep(capsys, tmp_path / "pre", families_folder, *PROBE, "--pretrained", weights)
-    rand = train_deep(capsys, tmp_path / "rand", families_folder, *PROBE)
+    rand = train_deep(capsys, tmp_path / "rand", families_folder, *PROBE, "--pretrained", random_weights)
     assert val_accuracy(pre) > val_accuracy(rand) + 0.1, (val_accuracy(pre), val_accuracy(rand))
     transfer = json.loads((pre / "model" / "foveal.json").read_text())["training"]["transfer"]
     assert transfer["reinitialised"] == ["fc.bias", "fc.weight"] and transfer["unexpected"] == []
+    assert transfer["skipped"] == [] and transfer["missing"] == [] and transfer["loaded"] == transfer["total"] - 2
+    assert transfer_summary(transfer) == (f"pretrained weights: {transfer['total'] - 2} of {transfer['total']} "
+                                          "tensors loaded, 2 re-initialised (fc.bias, fc.weight), 0 skipped")
     # the frozen backbone is untouched: every non-head tensor equals the pretrained file's
     before, after = load_file(str(weights)), load_file(str(pre / "model" / "weights.safetensors"))
     assert all(torch.equal(before[k], after[k]) for k in before if not k.startswith("fc."))
@@ -57,6 +68,16 @@ def test_weights_only_state_dict_with_prefixes_and_pickles_refused(capsys, tmp_p
     code, _, err = run_cli(capsys, "train", faces_folder, "--model", "cnn-small", "--out", tmp_path / "r2",
                            "--pretrained", evil)
     assert code == 2 and "not a weights-only state dict" in err and len(err.strip().splitlines()) == 1
+
+
+def test_weights_of_another_architecture_are_refused(capsys, tmp_path, digits_run, faces_folder):
+    weights = digits_run / "model" / "weights.safetensors"  # cnn-small weights
+    code, _, err = run_cli(capsys, "--quiet", "train", faces_folder, "--out", tmp_path / "run",
+                           "--model", "mobilenetv3_small_050", "--epochs", "1", "--pretrained", weights,
+                           "--image-size", "32", "--no-report", "--workers", "1")
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert "fits only 0 of the model's" in err and "same architecture (mobilenetv3_small_050)" in err
+    assert not (tmp_path / "run" / "model").exists()
 
 
 def test_init_from_bundle_on_a_new_label_set(capsys, tmp_path, digits_run, families_folder):

@@ -10,7 +10,8 @@ from sklearn.metrics import log_loss
 
 from foveal.bundle import load_bundle
 from foveal.cli import main
-from foveal.evaluation.calibration import apply_temperature, ece, fit_temperature, nll
+from foveal.evaluation.calibration import ece, fit_temperature, nll
+from foveal.probability import apply_temperature
 from helpers import tree_hashes
 
 RNG = np.random.default_rng(3)

@@ -9,16 +9,10 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from foveal.cli import main
 from foveal.data.load import load_dataset
 from foveal.data.task import MulticlassTask, MultilabelTask
-from foveal.evaluation.folds import assign_folds, iterative_stratification
-
-
-def run_cli(capsys, *args):
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
+from foveal.data.folds import assign_folds, iterative_stratification
+from helpers import run_cli
 
 
 def test_stratified_folds_partition_and_balance():

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 import foveal
-from foveal.cli import main
+from helpers import run_cli
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 
@@ -53,12 +53,6 @@ def assert_rendered(html: Path, tmp: Path, min_images: int) -> str:
     pixels = np.asarray(shot)
     assert pixels.std() > 20 and len(np.unique(pixels.reshape(-1, 3), axis=0)) > 200  # not a blank page
     return text
-
-
-def run_cli(capsys, *args):
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_train_writes_report_that_renders(capsys, tmp_path, faces_folder):

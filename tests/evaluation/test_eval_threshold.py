@@ -7,15 +7,9 @@ import json
 import pytest
 
 from foveal.bundle import load_bundle
-from foveal.cli import main
 from foveal.evaluation.run import evaluate_bundle
 from helpers import tree_hashes
-
-
-def run_cli(capsys, *args):
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
+from helpers import run_cli
 
 
 @pytest.mark.parametrize("choice", ["best-f1", "youden", "0.9"])

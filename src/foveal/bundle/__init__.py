@@ -6,7 +6,6 @@ from pathlib import Path
 
 from foveal.bundle.format import read_manifest
 from foveal.bundle.predictor import FileResult, Predictor
-from foveal.errors import BundleError
 
 __all__ = ["FileResult", "Predictor", "load_bundle"]
 
@@ -21,17 +20,14 @@ def resolve_bundle_path(path: str | Path) -> Path:
     return path
 
 
-def load_bundle(path: str | Path) -> Predictor:
-    """Load a bundle directory (or its ``foveal.json``) as a :class:`Predictor`."""
+def load_bundle(path: str | Path, device: str = "cpu") -> Predictor:
+    """Load a bundle directory (or its ``foveal.json``, or its run folder) as a :class:`Predictor`.
+
+    Artifacts are checked against their hashes and loaded by the manifest's runtime; nothing is
+    unpickled. ``device`` places deep models (``cpu`` or ``cuda``).
+    """
+    from foveal.bundle.runtimes import load_model
+
     path = resolve_bundle_path(path)
     manifest = read_manifest(path)
-    kind = manifest.get("kind")
-    if kind == "classical":
-        from foveal.bundle.classical import ClassicalModel
-
-        return Predictor(path, manifest, ClassicalModel.load(path, manifest))
-    if kind == "deep":
-        from foveal.bundle.deep import DeepModel
-
-        return Predictor(path, manifest, DeepModel.load(path, manifest))
-    raise BundleError(f"{path} holds a {kind!r} model, which this foveal cannot load", "upgrade foveal")
+    return Predictor(path, manifest, load_model(path, manifest, device))

@@ -1,4 +1,4 @@
-"""Deep bundles: ``weights.safetensors`` plus the architecture and head in ``foveal.json``."""
+"""Deep bundles (runtime ``torch``): ``weights.safetensors`` plus the architecture and head in ``foveal.json``."""
 
 from __future__ import annotations
 
@@ -10,13 +10,21 @@ from foveal.bundle.format import read_file
 from foveal.errors import BundleError
 
 WEIGHTS_FILE = "weights.safetensors"
+RUNTIME = "torch"
 
 
 class DeepModel:
-    """A network + head over (n, H, W, C) uint8 images; normalisation happens inside."""
+    """A network + head over (n, H, W, C) uint8 images; normalisation happens inside.
 
-    def __init__(self, net, head, mean, std, spec: dict, batch_size: int = 256) -> None:
+    Inference goes through ``foveal.deep.inference`` — the same path the trainer validates with.
+    """
+
+    runtime = RUNTIME
+
+    def __init__(self, net, head, mean, std, spec: dict, batch_size: int = 256, device: str = "cpu") -> None:
         import torch
+
+        from foveal.deep.inference import InputSpec
 
         self.net = net.eval()
         self.head = head
@@ -24,27 +32,29 @@ class DeepModel:
         self.std = torch.as_tensor(std, dtype=torch.float32)
         self.spec = spec
         self.batch_size = batch_size
-
-    @classmethod
-    def from_parts(cls, parts) -> "DeepModel":
-        """The validated weights (EMA when on) of a training run."""
-        return cls(parts.eval_net, parts.head, parts.mean, parts.std, parts.spec)
+        self.inputs = InputSpec(self.mean, self.std, device=torch.device(device))
+        self.net.to(self.inputs.device)
 
     def predict_proba(self, images: np.ndarray) -> np.ndarray:
         """Class probabilities (n, n_classes), batched, without gradients."""
-        import torch
+        from foveal.deep.inference import predict_logits
 
-        from foveal.deep.batches import normalize
+        logits = predict_logits(self.net, images, self.inputs, self.batch_size)
+        return self.head.proba(logits).double().numpy()
 
-        device = next(self.net.parameters()).device
-        self.net.eval()
-        out = []
-        with torch.inference_mode():
-            for start in range(0, len(images), self.batch_size):
-                chunk = torch.from_numpy(np.ascontiguousarray(images[start:start + self.batch_size]))
-                x = normalize(chunk.permute(0, 3, 1, 2).float().div_(255.0), self.mean, self.std)
-                out.append(self.head.proba(self.net(x.to(device))).cpu())
-        return torch.cat(out).double().numpy()
+    def embed(self, images: np.ndarray) -> np.ndarray:
+        """Pre-logit features (n, d), as timm's ``forward_head(pre_logits=True)``."""
+        from foveal.deep.inference import embed
+
+        return embed(self.net, images, self.inputs, self.batch_size).numpy()
+
+    def differentiable(self, size: tuple[int, int], classes: list[str]):
+        """A :class:`~foveal.deep.views.DifferentiableView` (score module + default target layer)."""
+        from foveal.deep.views import DifferentiableView, ScoreModule, default_target_layer
+
+        module = ScoreModule(self.net, self.head, self.mean, self.std).eval()
+        return DifferentiableView(module=module, target_layer=default_target_layer(self.net), size=tuple(size),
+                                  channels=int(self.spec["in_chans"]), classes=list(classes))
 
     def state_dict(self) -> dict:
         return {k: v.detach().cpu().contiguous() for k, v in self.net.state_dict().items()}
@@ -55,37 +65,60 @@ class DeepModel:
         return {WEIGHTS_FILE: save(self.state_dict())}
 
     @classmethod
-    def load(cls, path: Path, manifest: dict) -> "DeepModel":
-        from safetensors.torch import load
-
+    def load(cls, path: Path, manifest: dict, device: str = "cpu") -> "DeepModel":
         from foveal.data.task import task_from_json
         from foveal.deep.heads import make_head
-        from foveal.deep.models import build_model
 
-        spec = manifest["model"]
-        prep = manifest["preprocessing"]
-        data = read_file(path, WEIGHTS_FILE, manifest)
-        try:
-            net = build_model(spec["architecture"], spec["in_chans"], spec["num_outputs"], spec.get("timm_args", {}))
-            net.load_state_dict(load(data))
-        except Exception as err:  # shape or key mismatches: a damaged or foreign bundle
-            raise BundleError(f"{Path(path) / WEIGHTS_FILE} does not fit {spec.get('architecture')!r} ({err})"
-                              .replace("\n", " "), "retrain, or use the foveal version that wrote it") from None
+        spec, prep = manifest["model"], manifest["preprocessing"]
         head = make_head(task_from_json(manifest["task"]), hierarchical_softmax=False)
-        return cls(net, head, prep["mean"], prep["std"], spec)
+        if head.n_outputs != spec.get("num_outputs"):
+            raise BundleError(f"{Path(path) / 'foveal.json'} lists {len(manifest['task']['classes'])} classes "
+                              f"(the head needs {head.n_outputs} outputs) but the network has {spec.get('num_outputs')}",
+                              "the bundle was edited or damaged; restore it or retrain")
+        state = read_weights(path, manifest)
+        net = build_net(spec, state, Path(path) / WEIGHTS_FILE)
+        return cls(net, head, prep["mean"], prep["std"], spec, device=device)
+
+
+def read_weights(path: Path, manifest: dict) -> dict:
+    """The bundle's tensors; a file safetensors cannot parse is reported as damaged."""
+    from safetensors.torch import load
+
+    data = read_file(path, WEIGHTS_FILE, manifest)
+    try:
+        return load(data)
+    except Exception as err:  # safetensors raises its own error types on corrupt headers
+        raise BundleError(f"{Path(path) / WEIGHTS_FILE} is damaged (not a readable safetensors file: {err})"
+                          .replace("\n", " "), "restore the bundle or retrain") from None
+
+
+def build_net(spec: dict, state: dict, where: Path):
+    """The architecture in ``spec`` with ``state`` loaded; a mismatch means a foreign or edited bundle."""
+    from foveal.deep.models import build_model
+
+    net = build_model(spec["architecture"], spec["in_chans"], spec["num_outputs"], spec.get("timm_args", {}))
+    try:
+        net.load_state_dict(state)
+    except RuntimeError as err:
+        first = str(err).strip().splitlines()
+        detail = " ".join(line.strip() for line in first[:3])
+        raise BundleError(f"{where} does not fit {spec.get('architecture')!r} ({detail[:300]})",
+                          "the bundle was edited or damaged, or written by another foveal; restore or retrain") from None
+    return net
 
 
 def read_bundle_weights(path: Path) -> dict:
     """An existing deep bundle's spec, weights, normalisation and task (for ``--init-from``)."""
-    from safetensors.torch import load
-
     from foveal.bundle import resolve_bundle_path
     from foveal.bundle.format import read_manifest
 
     path = resolve_bundle_path(path)
     manifest = read_manifest(path)
-    if manifest.get("kind") != "deep":
-        raise BundleError(f"{path} holds a {manifest.get('kind')} model", "--init-from needs a deep bundle")
+    if manifest.get("runtime") != RUNTIME:
+        raise BundleError(f"{path} holds a {manifest['family']} model run by {manifest['runtime']}",
+                          "--init-from needs a deep bundle with PyTorch weights")
+    state = read_weights(path, manifest)
+    build_net(manifest["model"], state, path / WEIGHTS_FILE)  # fails now, not after decoding the data
     prep = manifest["preprocessing"]
-    return {"spec": manifest["model"], "weights": load(read_file(path, WEIGHTS_FILE, manifest)),
-            "mean_std": (prep["mean"], prep["std"]), "manifest": manifest, "path": path}
+    return {"spec": manifest["model"], "weights": state, "mean_std": (prep["mean"], prep["std"]),
+            "manifest": manifest, "path": path}

@@ -1,4 +1,4 @@
-"""Bundles made from a parent bundle (calibrate, save-threshold, fine-tune, later prune/quantize).
+"""Bundles made from a parent bundle (calibrate, save-threshold, fine-tune, later export/prune/quantize).
 
 The parent is only read. A child's ``lineage.parent`` names the parent's path, the hash of
 its ``foveal.json`` and the operation that made the child.
@@ -21,8 +21,10 @@ def parent_ref(path: str | Path, operation: str) -> dict:
             "operation": operation}
 
 
-def derive_bundle(parent, dest: str | Path, changes: dict, operation: str) -> Path:
-    """Write ``dest``: ``parent``'s files plus its manifest updated with ``changes``."""
+def derive_bundle(parent, dest: str | Path, changes: dict, operation: str,
+                  files: dict[str, bytes] | None = None, drop: tuple[str, ...] = ()) -> Path:
+    """Write ``dest``: ``parent``'s artifacts minus ``drop`` plus ``files`` (added or replaced), and its
+    manifest updated with ``changes`` (e.g. ``{"runtime": "onnx"}`` when an export swaps the weights)."""
     dest, source = Path(dest), Path(parent.path).resolve()
     if dest.resolve() == source or source in dest.resolve().parents:
         raise ConfigError(f"--out {dest} is inside the input bundle", "give a folder outside it; inputs are never modified")
@@ -31,11 +33,13 @@ def derive_bundle(parent, dest: str | Path, changes: dict, operation: str) -> Pa
     elif dest.exists():
         raise BundleError(f"{dest} already exists", "choose a new --out folder; bundles are never overwritten")
     manifest = copy.deepcopy(parent.manifest)
-    files = {name: read_file(parent.path, name, parent.manifest) for name in manifest.pop("files", {})}
+    kept = [name for name in manifest.pop("files", {}) if name not in drop]
+    artifacts = {name: read_file(parent.path, name, parent.manifest) for name in kept}
+    artifacts.update(files or {})
     for key in ("format", "format_version"):
         manifest.pop(key, None)
     manifest.update(changes)
     lineage = manifest.setdefault("lineage", {})
     lineage["parent"] = parent_ref(parent.path, operation)
     lineage["created"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    return save_bundle(dest, manifest, files)
+    return save_bundle(dest, manifest, artifacts)

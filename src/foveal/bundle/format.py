@@ -12,8 +12,10 @@ from pathlib import Path
 from foveal.errors import BundleError
 
 BUNDLE_FORMAT = "foveal-bundle"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MANIFEST_NAME = "foveal.json"
+FAMILIES = ("classical", "deep")
+V1_RUNTIMES = {"classical": "sklearn", "deep": "torch"}  # version 1 had one runtime per kind
 
 
 def sha256(data: bytes) -> str:
@@ -26,9 +28,13 @@ def save_bundle(dest: Path, manifest: dict, files: dict[str, bytes]) -> Path:
     dest = Path(dest)
     if dest.exists():
         raise BundleError(f"{dest} already exists", "choose another --out; bundles are never overwritten")
+    bad = [n for n in files if not n or "/" in n or "\\" in n or n.startswith(".") or n == MANIFEST_NAME]
+    if bad:
+        raise BundleError(f"artifact names {bad} cannot be written into a bundle", "report this as a foveal bug")
+    body = {k: v for k, v in manifest.items() if k not in ("format", "format_version", "files")}
+    manifest = upgrade({"format": BUNDLE_FORMAT, "format_version": FORMAT_VERSION, **body,
+                        "files": {name: sha256(data) for name, data in files.items()}}, dest / MANIFEST_NAME)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    manifest = {"format": BUNDLE_FORMAT, "format_version": FORMAT_VERSION, **manifest,
-                "files": {name: sha256(data) for name, data in files.items()}}
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
     os.chmod(tmp, 0o755)  # mkdtemp makes 0700; a bundle is meant to be shared
     try:
@@ -64,6 +70,21 @@ def read_manifest(path: Path) -> dict:
     if not isinstance(version, int) or version > FORMAT_VERSION:
         raise BundleError(f"{path} uses bundle format {version}, newer than this foveal understands ({FORMAT_VERSION})",
                           "upgrade foveal")
+    return upgrade(manifest, file)
+
+
+def upgrade(manifest: dict, where: Path | str = MANIFEST_NAME) -> dict:
+    """A manifest in the current layout: version 1's ``kind`` becomes ``family`` + ``runtime``."""
+    if manifest.get("format_version", 1) < 2:
+        manifest = dict(manifest)
+        kind = manifest.pop("kind", None)
+        if kind not in V1_RUNTIMES:
+            raise BundleError(f"{where} holds a {kind!r} model", "the bundle is damaged; restore or retrain it")
+        manifest.update(family=kind, runtime=V1_RUNTIMES[kind], format_version=FORMAT_VERSION)
+    family, runtime = manifest.get("family"), manifest.get("runtime")
+    if family not in FAMILIES or not isinstance(runtime, str):
+        raise BundleError(f"{where} names model family {family!r} and runtime {runtime!r}",
+                          "the bundle is damaged or from a newer foveal; restore it or upgrade foveal")
     return manifest
 
 

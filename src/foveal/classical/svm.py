@@ -7,15 +7,23 @@ fewer samples than folds; this wrapper picks the folds from the data.
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import SVC
+from sklearn.utils._param_validation import Interval
 
 
 class SVMClassifier(ClassifierMixin, BaseEstimator):
     """``SVC`` + sigmoid calibration on out-of-fold decision values."""
+
+    _parameter_constraints: dict = {
+        **{k: SVC._parameter_constraints[k] for k in ("C", "kernel", "gamma", "degree", "class_weight", "random_state")},
+        "cv": [Interval(Integral, 2, None, closed="left")],
+    }
 
     def __init__(self, C: float = 10.0, kernel: str = "rbf", gamma="scale", degree: int = 3,
                  class_weight=None, cv: int = 5, random_state: int | None = None) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
+import warnings
 
 import typer
 
@@ -19,10 +21,13 @@ app = typer.Typer(
 )
 
 
+GLOBAL_FLAGS = ("--debug", "--quiet", "-q")  # accepted anywhere on the line, before or after the command
+
+
 @app.callback()
 def _root(
-    debug: bool = typer.Option(False, "--debug", help="Show full tracebacks on errors."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+    debug: bool = typer.Option(False, "--debug", help="Show full tracebacks on errors (also after the command)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or info lines (also after the command)."),
 ) -> None:
     """foveal: train, evaluate and use image classifiers (classical and deep)."""
 
@@ -30,7 +35,7 @@ def _root(
 def _register() -> None:
     from foveal.cli import calibrate, compare, cv, data, evaluate, models, predict, train
 
-    app.command("train")(train.train_command)
+    app.command("train")(train.build_train_command())
     app.command("predict")(predict.predict_command)
     app.command("eval")(evaluate.eval_command)
     app.command("calibrate")(calibrate.calibrate_command)
@@ -40,8 +45,8 @@ def _register() -> None:
     app.command("models")(models.models_command)
     from foveal.cli import lr_find, preview
 
-    app.command("lr-find")(lr_find.lr_find_command)
-    data.data_app.command("preview")(preview.preview_command)
+    app.command("lr-find")(lr_find.build_lr_find_command())
+    data.data_app.command("preview")(preview.build_preview_command())
     app.add_typer(data.data_app, name="data")
 
 
@@ -66,15 +71,49 @@ def _usage_errors() -> tuple[type[Exception], ...]:
     return tuple(found)
 
 
+def _split_global(args: list[str]) -> tuple[list[str], set[str]]:
+    """Pull --debug / --quiet out of the arguments wherever they are (not after ``--``)."""
+    end = args.index("--") if "--" in args else len(args)
+    found = {a for a in args[:end] if a in GLOBAL_FLAGS}
+    rest = [a for i, a in enumerate(args) if i >= end or a not in GLOBAL_FLAGS]
+    return rest, found
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    err_console.print(f"foveal: warning: {message}", markup=False, highlight=False, soft_wrap=True)
+
+
+@contextlib.contextmanager
+def _warnings_as_lines():
+    """foveal's own warnings print as one ``foveal: warning: …`` line each; others as Python prints them."""
+    from foveal.errors import FovealWarning
+
+    original = warnings.showwarning
+
+    def show(message, category, *rest, **kw):
+        if issubclass(category, FovealWarning):
+            _show_warning(message, category, *rest, **kw)
+        else:
+            original(message, category, *rest, **kw)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", FovealWarning)
+        warnings.showwarning = show
+        try:
+            yield
+        finally:
+            warnings.showwarning = original
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: user errors print one line and exit 2; ``--debug`` shows the traceback."""
     from foveal.progress import quiet
 
-    args = list(sys.argv[1:] if argv is None else argv)
-    debug = "--debug" in args
+    args, flags = _split_global(list(sys.argv[1:] if argv is None else argv))
+    debug = "--debug" in flags
     command = typer.main.get_command(app)
     try:
-        with quiet("--quiet" in args or "-q" in args):
+        with quiet(bool(flags & {"--quiet", "-q"})), _warnings_as_lines():
             code = command.main(args=args, prog_name="foveal", standalone_mode=False)
         return code if isinstance(code, int) else 0
     except FovealError as err:
@@ -87,10 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     except _usage_errors() as err:
         err.show()
         return err.exit_code
-    except typer.Abort:
-        err_console.print("foveal: aborted")
-        return 130
-    except KeyboardInterrupt:
+    except (typer.Abort, KeyboardInterrupt):
         err_console.print("foveal: interrupted")
         return 130
 

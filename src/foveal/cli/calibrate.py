@@ -18,7 +18,7 @@ def calibrate_command(
     max_skip_ratio: float = typer.Option(0.1, "--max-skip-ratio", help="Abort when more than this share of images cannot be decoded."),
 ) -> None:
     """Fit temperature scaling on validation data and write a calibrated copy of the bundle."""
-    from foveal.evaluation.derive import calibrate_bundle
+    from foveal.transforms.calibrate import calibrate_bundle
 
     result = calibrate_bundle(bundle, data, out, split=split, max_skip_ratio=max_skip_ratio)
     console.print(f"temperature {result.temperature:.4f} fitted on {result.n} images ({result.split})")

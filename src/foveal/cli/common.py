@@ -2,33 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
-from foveal.errors import ConfigError
 from foveal.files import atomic_write_text
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
-
-
-def parse_params(items: list[str] | None) -> dict:
-    """``["C=10", "kernel=linear"]`` → ``{"C": 10, "kernel": "linear"}`` (JSON scalars, never eval)."""
-    out = {}
-    for item in items or []:
-        key, sep, raw = item.partition("=")
-        if not sep or not key.strip():
-            raise ConfigError(f"--param {item!r} is not KEY=VALUE", "write e.g. --param C=10")
-        try:
-            value = json.loads(raw)
-        except json.JSONDecodeError:
-            value = raw
-        out[key.strip()] = value
-    return out
 
 
 def emit(text: str, output: Path | None) -> None:

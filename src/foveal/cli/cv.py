@@ -1,10 +1,4 @@
-"""`foveal cv`: k-fold cross-validation with every option of `foveal train`.
-
-The command's parameters are `foveal train`'s own (read from its signature)
-plus the few below, so options the training command gains (deep models'
-``--epochs`` …) appear here without being written twice. Options whose name is
-a ``TrainConfig`` field flow into the config unchanged.
-"""
+"""`foveal cv`: k-fold cross-validation with every option of `foveal train` (from ``foveal.config``)."""
 
 from __future__ import annotations
 
@@ -15,25 +9,32 @@ from typing import Optional
 import typer
 
 from foveal.cli.common import console, err_console, skipped_table
-from foveal.cli.train import config_from_options
+from foveal.cli.options import CONFIG_OPTION, DATA_ARGUMENT, config_from_values, option_parameters, with_options
 
-NOT_FOR_CV = {"no_report", "resume"}  # folds never write reports; a cv run is not resumable
-
-
-def _cv_options(
-    folds: int = typer.Option(5, "--folds", "-k", help="Number of folds (stratified; multi-label aware)."),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="Also write {folds, mean, std, …} as JSON here."),
-    include_test: bool = typer.Option(False, "--include-test", help="Cross-validate the test split too (default: it stays untouched)."),
-) -> None:
-    """Signature holder for the options only `foveal cv` has."""
+NOT_FOR_CV = {"report"}  # folds never write reports
 
 
-def cv_body(folds: int, json_out: Path | None, include_test: bool, **train_options) -> None:
+def _own(name: str, annotation, option) -> inspect.Parameter:
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=annotation)
+
+
+CV_OPTIONS = [
+    _own("folds", int, typer.Option(5, "--folds", "-k", help="Number of folds (stratified; multi-label aware).",
+                                    rich_help_panel="Cross-validation")),
+    _own("json_out", Optional[Path], typer.Option(None, "--json", help="Also write {folds, mean, std, …} as JSON here.",
+                                                   rich_help_panel="Cross-validation")),
+    _own("include_test", bool, typer.Option(False, "--include-test", help="Cross-validate the test split too "
+                                            "(default: it stays untouched).", rich_help_panel="Cross-validation")),
+]
+
+
+def cv_body(data: str | None = None, config: Path | None = None, folds: int = 5, json_out: Path | None = None,
+            include_test: bool = False, **values) -> None:
     """Cross-validate ``--model`` on DATA and print the per-fold table with mean ± std."""
-    from foveal.evaluation.cv import run_cv
     from foveal.files import write_json
+    from foveal.runs.cv import run_cv
 
-    cfg = config_from_options(train_options)
+    cfg = config_from_values(data, config, values)
     result = run_cv(cfg, folds, include_test)
     print_cv(result.summary)
     if result.summary["skipped"]:
@@ -54,8 +55,8 @@ def print_cv(summary: dict, limit: int = 8) -> None:
 
     names = [m for m in HEADLINE[summary["task"]] if m in summary["mean"]][:limit]
     model = summary["model"] + (f" on {summary['features']}" if summary.get("features") else "")
-    table = Table(title=f"{summary['k']}-fold cross-validation · {model} · {summary['n']} images", header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False,
-                  collapse_padding=True)
+    table = Table(title=f"{summary['k']}-fold cross-validation · {model} · {summary['n']} images", header_style="bold",
+                  box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     table.add_column("fold", no_wrap=True)
     for f in summary["folds"]:
         table.add_column(str(f["fold"]), justify="right")
@@ -73,19 +74,6 @@ def _num(value) -> str:
 
 
 def build_cv_command():
-    """`foveal cv`'s callable: :func:`cv_body` with `foveal train`'s parameters plus the cv options."""
-    from foveal.cli.train import train_command
-
-    train_params = inspect.signature(train_command, eval_str=True).parameters
-    own = inspect.signature(_cv_options, eval_str=True).parameters
-    params = [train_params["data"], *own.values(),
-              *(p for name, p in train_params.items() if name != "data" and name not in NOT_FOR_CV)]
-
-    def cv_command(**options):
-        cv_body(options.pop("folds"), options.pop("json_out"), options.pop("include_test"), **options)
-
-    cv_command.__signature__ = inspect.Signature(params)
-    cv_command.__annotations__ = {p.name: p.annotation for p in params}
-    cv_command.__doc__ = ("K-fold cross-validation: per-fold metrics, mean ± std and out-of-fold probabilities "
-                          "(oof.csv). Takes every `foveal train` option.")
-    return cv_command
+    return with_options(cv_body, [DATA_ARGUMENT, CONFIG_OPTION, *CV_OPTIONS], option_parameters(exclude=NOT_FOR_CV),
+                        "K-fold cross-validation: per-fold metrics, mean ± std and out-of-fold probabilities "
+                        "(oof.csv). Takes every `foveal train` option.")

@@ -41,7 +41,7 @@ def eval_command(
         write_report(ev, report)
         console.print(f"wrote {report}")
     if save_threshold is not None:
-        from foveal.evaluation.derive import save_threshold_bundle
+        from foveal.transforms.threshold import save_threshold_bundle
 
         if ev.split == "test" and save_threshold in ("best-f1", "youden"):
             err_console.print("[yellow]note: choosing a threshold on the test split makes later test "

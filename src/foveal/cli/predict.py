@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import glob
-import io
 from pathlib import Path
 from typing import Optional
 
@@ -93,18 +91,19 @@ def _table(results, task_type: str) -> Table:
 
 
 def _csv(results, top_k: int) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    """One row per input; cells that a spreadsheet would run as formulas are neutralised."""
+    from foveal.csvio import csv_text
+
     header = ["path", "prediction", "error"]
     for i in range(1, top_k + 1):
         header += [f"label_{i}", f"score_{i}"]
-    writer.writerow(header)
+    rows = []
     for r in results:
         if r.error is not None:
-            writer.writerow([r.path, "", r.error] + [""] * (2 * top_k))
+            rows.append([r.path, "", r.error] + [""] * (2 * top_k))
             continue
         cells = [r.path, _label_text(r.prediction.label), ""]
         for label, score in (r.prediction.top_k + [("", None)] * top_k)[:top_k]:
-            cells += [label, "" if score is None else f"{score:.6f}"]
-        writer.writerow(cells)
-    return buffer.getvalue()
+            cells += [label, "" if score is None else round(score, 6)]
+        rows.append(cells)
+    return csv_text(header, rows)

@@ -26,6 +26,9 @@ BUILTINS: dict[str, str] = {
     "digit-taxonomy": "the digits images labelled by shape family, e.g. loops/8, lines/1 (hierarchical)",
 }
 
+# Flips and large rotations change these labels (a mirrored 2 or a 6 upside down is no longer itself).
+ORIENTATION_SENSITIVE: frozenset[str] = frozenset({"digits", "multidigits", "digit-taxonomy"})
+
 _DIGIT_FAMILIES = {
     "0": "loops", "6": "loops", "8": "loops", "9": "loops",
     "1": "lines", "4": "lines", "7": "lines",
@@ -53,6 +56,7 @@ class BuiltinData:
     split: list[str]
     task: str
     description: str
+    orientation_sensitive: bool = False
 
 
 def load_builtin(name: str) -> BuiltinData:
@@ -61,7 +65,8 @@ def load_builtin(name: str) -> BuiltinData:
     # Share the read-only pixels, hand out fresh lists so callers cannot alter the cache.
     labels = [list(x) if isinstance(x, list) else x for x in cached.labels]
     return BuiltinData(
-        cached.name, cached.images, labels, list(cached.split), cached.task, cached.description
+        cached.name, cached.images, labels, list(cached.split), cached.task, cached.description,
+        cached.orientation_sensitive,
     )
 
 
@@ -107,7 +112,7 @@ def _build(name: str) -> BuiltinData:
     }
     images, labels, split, task = builders[name]()
     images.flags.writeable = False
-    return BuiltinData(name, images, labels, split, task, BUILTINS[name])
+    return BuiltinData(name, images, labels, split, task, BUILTINS[name], name in ORIENTATION_SENSITIVE)
 
 
 # --- splitting ---------------------------------------------------------------------

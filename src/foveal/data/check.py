@@ -4,35 +4,50 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections import Counter, defaultdict
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import PurePosixPath
 
 import numpy as np
 
 from foveal.data.dataset import Dataset
 from foveal.data.decode import DEFAULT_MAX_PIXELS, decode_image, image_header
+from foveal.data.duplicates import conflicting_labels, content_duplicates
 from foveal.data.images import read_file_bytes
 from foveal.errors import DecodeError
 from foveal.progress import track
 
 IMBALANCE_WARNING = 10.0
+# The file extensions each decoded format may carry (Pillow names the whole PPM family "PPM").
+FORMAT_EXTENSIONS: dict[str, frozenset[str]] = {
+    "JPEG": frozenset({".jpg", ".jpeg", ".jpe", ".jfif"}),
+    "PNG": frozenset({".png"}),
+    "GIF": frozenset({".gif"}),
+    "BMP": frozenset({".bmp", ".dib"}),
+    "TIFF": frozenset({".tif", ".tiff"}),
+    "WEBP": frozenset({".webp"}),
+    "PPM": frozenset({".ppm", ".pgm", ".pbm", ".pnm"}),
+}
 
 
-def _inspect_file(ds: Dataset, i: int, max_pixels: int) -> dict:
-    """Full decode of one file (finds truncation) plus its header facts and content hash."""
+def _inspect_file(ds: Dataset, i: int, max_pixels: int | None) -> dict:
+    """Full decode of one file (finds truncation) plus its header facts and content hash.
+
+    The header's size is checked against ``max_pixels`` before any pixel is decoded.
+    """
     try:
         data = read_file_bytes(ds.file(i))
     except DecodeError as err:
         return {"error": err.what}
     try:
-        header = image_header(data)
+        header = image_header(data, max_pixels=max_pixels)
         decode_image(data, channels=None, max_pixels=max_pixels)
     except DecodeError as err:
         return {"error": err.what, "hash": hashlib.sha256(data).hexdigest()}
     return {**header, "hash": hashlib.sha256(data).hexdigest()}
 
 
-def _inspect_all(ds: Dataset, max_pixels: int) -> list[dict]:
+def _inspect_all(ds: Dataset, max_pixels: int | None) -> list[dict]:
     if ds.images is not None:
         _, h, w, c = ds.images.shape
         mode = "L" if c == 1 else "RGB"
@@ -49,26 +64,43 @@ def _stats(values: list[int]) -> dict:
     return {"min": int(np.min(values)), "median": float(np.median(values)), "max": int(np.max(values))}
 
 
-def _duplicates(ds: Dataset, infos: list[dict]) -> tuple[list[list[str]], list[list[str]], list[list[str]]]:
-    """Groups of identical files; the subsets whose labels differ, and those spanning splits."""
-    by_hash: dict[str, list[int]] = defaultdict(list)
+def _duplicates(ds: Dataset, infos: list[dict]) -> dict[str, list[list[str]]]:
+    """Groups of identical decodable files; those whose labels differ, and those spanning splits.
+
+    Samples are named by :meth:`Dataset.describe`, so manifest rows carry their line numbers.
+    """
+    keys = [info.get("hash") if "error" not in info else None for info in infos]
+    groups = content_duplicates(keys)
+    spanning = [g for g in groups if len({ds.split[i] for i in g}) > 1]
+
+    def named(found: list[list[int]]) -> list[list[str]]:
+        return [[ds.describe(i) for i in g] for g in found]
+
+    return {"duplicates": named(groups), "conflicting_duplicates": named(conflicting_labels(ds, keys)),
+            "cross_split_duplicates": named(spanning)}
+
+
+def _extension_mismatches(ds: Dataset, infos: list[dict]) -> list[dict]:
+    """Decodable files whose content is another format than their extension says (e.g. a PNG named .jpg)."""
+    found = []
     for i, info in enumerate(infos):
-        if "hash" in info and "error" not in info:
-            by_hash[info["hash"]].append(i)
-    groups = [g for g in by_hash.values() if len(g) > 1]
-    names = [[ds.location(i) for i in g] for g in groups]
-    conflicting = [[ds.location(i) for i in g] for g in groups if len({str(ds.labels[i]) for i in g}) > 1]
-    spanning = [[ds.location(i) for i in g] for g in groups if len({ds.split[i] for i in g}) > 1]
-    return names, conflicting, spanning
+        if ds.paths is None or "error" in info or info.get("format") not in FORMAT_EXTENSIONS:
+            continue
+        extension = PurePosixPath(ds.paths[i]).suffix.lower()
+        if extension and extension not in FORMAT_EXTENSIONS[info["format"]]:
+            found.append({"path": ds.location(i), "extension": extension, "format": info["format"]})
+    return found
 
 
-def check_dataset(ds: Dataset, max_pixels: int = DEFAULT_MAX_PIXELS) -> dict:
-    """Class counts, imbalance, undecodable files, duplicates and size/mode statistics."""
+def check_dataset(ds: Dataset, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> dict:
+    """Class counts, imbalance, undecodable files, duplicates, extension mismatches and size/mode statistics.
+
+    No image larger than ``max_pixels`` (None: no limit) is ever decoded; it is listed as undecodable.
+    """
     infos = _inspect_all(ds, max_pixels)
     ok = [x for x in infos if "error" not in x]
     counts = ds.class_counts()
     nonzero = [c for c in counts.values() if c > 0]
-    duplicates, conflicting, spanning = _duplicates(ds, infos)
     report = {
         "data": ds.name,
         "task": ds.task.type,
@@ -79,9 +111,8 @@ def check_dataset(ds: Dataset, max_pixels: int = DEFAULT_MAX_PIXELS) -> dict:
         "imbalance_ratio": float(max(nonzero) / min(nonzero)) if nonzero else None,
         "splits": dict(Counter(s or "unassigned" for s in ds.split)),
         "undecodable": [{"path": ds.location(i), "reason": x["error"]} for i, x in enumerate(infos) if "error" in x],
-        "duplicates": duplicates,
-        "conflicting_duplicates": conflicting,
-        "cross_split_duplicates": spanning,
+        **_duplicates(ds, infos),
+        "extension_mismatch": _extension_mismatches(ds, infos),
         "width": _stats([x["width"] for x in ok]),
         "height": _stats([x["height"] for x in ok]),
         "common_sizes": [[w, h, n] for (w, h), n in Counter((x["width"], x["height"]) for x in ok).most_common(5)],
@@ -104,6 +135,10 @@ def _findings(r: dict) -> tuple[list[str], list[str]]:
         problems.append(f"{len(r['cross_split_duplicates'])} identical-image group(s) spanning splits (leakage)")
     if r["imbalance_ratio"] and r["imbalance_ratio"] > IMBALANCE_WARNING:
         warnings.append(f"imbalance ratio {r['imbalance_ratio']:.1f} (largest / smallest class)")
+    if r["extension_mismatch"]:
+        first = r["extension_mismatch"][0]
+        warnings.append(f"{len(r['extension_mismatch'])} file(s) whose content does not match the extension, "
+                        f"e.g. {first['path']} is {first['format']}")
     rare = [c for c, n in r["class_counts"].items() if n < 5]
     if rare:
         warnings.append(f"{len(rare)} class(es) with fewer than 5 images: {', '.join(rare[:5])}")

@@ -29,7 +29,10 @@ class Dataset:
     """Samples as parallel columns; exactly one of ``paths`` / ``images`` is set.
 
     ``paths`` are POSIX paths relative to ``root``; ``images`` is an
-    (n, H, W, C) uint8 array for built-in datasets.
+    (n, H, W, C) uint8 array for built-in datasets. ``origin`` says where each
+    sample was declared (``manifest.csv:12``, ``m.parquet: row 3``) for manifests,
+    and is None for folders and built-ins. ``orientation_sensitive`` marks data
+    whose label flips and large rotations change (digits, text, X-ray laterality).
     """
 
     name: str
@@ -42,6 +45,8 @@ class Dataset:
     images: np.ndarray | None = None
     group: list[str | None] | None = None
     domain: list[str | None] | None = None
+    origin: list[str] | None = None
+    orientation_sensitive: bool = False
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -49,6 +54,12 @@ class Dataset:
     def location(self, i: int) -> str:
         """How sample ``i`` is named to users: its relative path, or ``name#i``."""
         return self.paths[i] if self.paths is not None else f"{self.name}#{i}"
+
+    def describe(self, i: int) -> str:
+        """Sample ``i`` for messages: ``path (manifest.csv:12)`` when its origin is known, else its location."""
+        if self.origin is None:
+            return self.location(i)
+        return f"{self.location(i)} ({self.origin[i]})"
 
     def file(self, i: int) -> Path:
         if self.paths is None or self.root is None:
@@ -75,6 +86,7 @@ class Dataset:
             images=None if self.images is None else self.images[idx],
             group=pick(self.group),
             domain=pick(self.domain),
+            origin=pick(self.origin),
         )
 
     def select(self, split: str) -> "Dataset":

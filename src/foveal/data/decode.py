@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import io
 import os
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, PngImagePlugin
 
 from foveal.errors import ConfigError, DecodeError
 
@@ -45,7 +44,7 @@ def decode_image(
     source: Source,
     *,
     channels: int | None = 3,
-    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
     background: tuple[int, int, int] = (255, 255, 255),
     draft_size: tuple[int, int] | None = None,
 ) -> np.ndarray:
@@ -54,7 +53,8 @@ def decode_image(
     ``channels`` is 1, 3, or None (1 for grayscale-like sources, 3 otherwise).
     Transparent pixels are composited over ``background``; EXIF orientation is
     applied; ``draft_size`` (w, h) lets JPEG decode at a reduced scale no smaller
-    than that size. Raises :class:`DecodeError` with a short reason on any failure.
+    than that size. A header over ``max_pixels`` (None: no limit) is refused before
+    any pixel is decoded. Raises :class:`DecodeError` with a short reason on any failure.
     """
     if channels not in (1, 3, None):
         raise ConfigError(f"channels must be 1, 3 or None, got {channels!r}", "use 1 or 3")
@@ -63,7 +63,7 @@ def decode_image(
             if draft_size is not None:
                 _apply_draft(img, draft_size)
             _load_fully(img)
-            if _orientation(img) != 1:
+            if _loaded_orientation(img) != 1:
                 img = ImageOps.exif_transpose(img)
             return _to_array(img, channels=channels, background=background)
         except DecodeError:
@@ -72,11 +72,15 @@ def decode_image(
             raise _pillow_failure(exc) from exc
 
 
-def image_header(source: Source) -> dict:
-    """Width, height (after EXIF orientation), mode and format, read from the header only."""
-    with _opened(source, max_pixels=None) as img:
+def image_header(source: Source, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> dict:
+    """Width, height (after EXIF orientation), mode and format, read from the header only.
+
+    A header larger than ``max_pixels`` raises :class:`DecodeError` ("image too large")
+    before anything else is read; ``None`` disables the check. Pixels are never decoded.
+    """
+    with _opened(source, max_pixels=max_pixels) as img:
         width, height = img.size
-        if _orientation(img) in _TRANSPOSING_ORIENTATIONS:
+        if _header_orientation(img) in _TRANSPOSING_ORIENTATIONS:
             width, height = height, width
         return {"width": width, "height": height, "mode": img.mode, "format": img.format}
 
@@ -134,26 +138,16 @@ def _binary_stream(source: Source) -> Iterator[IO[bytes]]:
 
 
 def _identify(fp: IO[bytes], max_pixels: int | None) -> Image.Image:
-    """Image.open restricted to ALLOWED_FORMATS, with its failures turned into DecodeError."""
+    """Image.open restricted to ALLOWED_FORMATS, with its failures turned into DecodeError.
+
+    Thread-safe: no warning filters are touched. Pillow raises above twice its own cap;
+    below that, the caller's :func:`_check_pixels` (run right after opening) decides.
+    """
     try:
-        with warnings.catch_warnings():
-            # Pillow's bomb warning becomes an exception so the branch below reports it;
-            # the scope is the header parse only.
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            return Image.open(fp, formats=ALLOWED_FORMATS)
+        return Image.open(fp, formats=ALLOWED_FORMATS)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        # Pillow's own cap (checked before ours) fired; report our limit with W×H,
-        # or honour a user limit raised past Pillow's cap.
-        img = _identify_uncapped(fp)
-        if img is None:
-            raise _too_large(None, max_pixels or DEFAULT_MAX_PIXELS) from exc
-        if max_pixels is not None:
-            try:
-                _check_pixels(img.size, max_pixels)
-            except DecodeError:
-                img.close()
-                raise
-        return img
+        # The warning only arrives as an exception when the caller's filters escalate it.
+        return _past_pillow_cap(fp, max_pixels, exc)
     except Image.UnidentifiedImageError as exc:
         allowed = ", ".join(ALLOWED_FORMATS)
         raise DecodeError(
@@ -162,6 +156,20 @@ def _identify(fp: IO[bytes], max_pixels: int | None) -> Image.Image:
         ) from exc
     except Exception as exc:
         raise _pillow_failure(exc) from exc
+
+
+def _past_pillow_cap(fp: IO[bytes], max_pixels: int | None, exc: Exception) -> Image.Image:
+    """Pillow's cap fired: report our limit with W×H, or honour a user limit raised past it."""
+    img = _identify_uncapped(fp)
+    if img is None:
+        raise _too_large(None, max_pixels or DEFAULT_MAX_PIXELS) from exc
+    if max_pixels is not None:
+        try:
+            _check_pixels(img.size, max_pixels)
+        except DecodeError:
+            img.close()
+            raise
+    return img
 
 
 def _identify_uncapped(fp: IO[bytes]) -> Image.Image | None:
@@ -201,7 +209,26 @@ def _pillow_failure(exc: Exception) -> DecodeError:
 # --- decoding ----------------------------------------------------------------------
 
 
-def _orientation(img: Image.Image) -> int:
+def _header_orientation(img: Image.Image) -> int:
+    """EXIF orientation (1 = upright) from what the header parse saw; never decodes pixels.
+
+    Pillow's ``PngImageFile.getexif`` decodes the whole image to look for a late eXIf
+    chunk, so for PNG only an eXIf chunk seen before the image data counts here.
+    """
+    if not isinstance(img, PngImagePlugin.PngImageFile):
+        return _loaded_orientation(img)  # other formats read EXIF from the header
+    try:
+        exif = Image.Exif()
+        raw = img.info.get("exif")
+        if raw:
+            exif.load(raw)
+        return int(exif.get(_EXIF_ORIENTATION, 1))
+    except Exception:  # unreadable EXIF: treat as upright
+        return 1
+
+
+def _loaded_orientation(img: Image.Image) -> int:
+    """EXIF orientation via Pillow's getexif (for PNG call it only after pixels are loaded)."""
     try:
         return int(img.getexif().get(_EXIF_ORIENTATION, 1))
     except Exception:  # unreadable EXIF: treat as upright
@@ -211,7 +238,7 @@ def _orientation(img: Image.Image) -> int:
 def _apply_draft(img: Image.Image, draft_size: tuple[int, int]) -> None:
     """Let JPEG decode at 1/2, 1/4 or 1/8 scale, never below ``draft_size`` (w, h)."""
     width, height = draft_size
-    if _orientation(img) in _TRANSPOSING_ORIENTATIONS:
+    if _header_orientation(img) in _TRANSPOSING_ORIENTATIONS:
         width, height = height, width  # draft works on the stored, unrotated image
     img.draft(None, (max(1, width), max(1, height)))
 

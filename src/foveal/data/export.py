@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+from foveal.csvio import csv_text
+from foveal.data.card import write_card
 from foveal.data.dataset import Dataset
 from foveal.errors import ConfigError
 
@@ -27,8 +28,9 @@ def export_dataset(ds: Dataset, dest: Path, fmt: str = "auto") -> dict:
     """Write ``ds`` (in-memory images) under ``dest``; returns a summary.
 
     ``folder``: ``dest/<split>/<class path>/<name>.png``; ``manifest``:
-    ``dest/images/<name>.png`` plus ``dest/manifest.csv`` (path, label(s), split).
-    Multi-label data can only be a manifest.
+    ``dest/images/<name>.png`` plus ``dest/manifest.csv`` (path, label(s), split,
+    cells escaped against spreadsheet formulas). Both get a ``dest/dataset.json``
+    card (name, orientation_sensitive). Multi-label data can only be a manifest.
     """
     if ds.images is None:
         raise ConfigError(f"{ds.name} is already a set of files", "export works on built-in datasets")
@@ -45,6 +47,7 @@ def export_dataset(ds: Dataset, dest: Path, fmt: str = "auto") -> dict:
         raise ConfigError(f"{dest} exists and is not empty", "export into a new or empty folder")
     writer = _write_folder if fmt == "folder" else _write_manifest
     writer(ds, dest)
+    write_card(dest, ds.name, ds.orientation_sensitive)
     return {"format": fmt, "path": str(dest), "n_images": len(ds), "splits": ds.splits}
 
 
@@ -61,8 +64,6 @@ def _write_manifest(ds: Dataset, dest: Path) -> None:
         rel = f"images/{_file_name(ds, i)}"
         _save_png(image, dest / rel)
         label = ("|".join(ds.labels[i]) or "[]") if multi else ds.labels[i]
-        rows.append({"path": rel, "labels" if multi else "label": label, "split": ds.split[i] or ""})
-    with (dest / "manifest.csv").open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+        rows.append([rel, label, ds.split[i] or ""])
+    header = ["path", "labels" if multi else "label", "split"]
+    (dest / "manifest.csv").write_text(csv_text(header, rows), encoding="utf-8", newline="")

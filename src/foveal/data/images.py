@@ -91,8 +91,15 @@ def _convert_channels(image: np.ndarray, channels: int) -> np.ndarray:
 
 
 def auto_size(shapes: list[tuple[int, int]]) -> tuple[int, int]:
-    """The most common (height, width), scaled down to at most AUTO_MAX_SIDE on its longer side."""
-    (h, w), _ = Counter(shapes).most_common(1)[0]
+    """A typical (height, width) of the surveyed ``shapes``, at most AUTO_MAX_SIDE on its longer side.
+
+    The most common size when it covers at least half of the shapes; otherwise
+    (photos of many sizes) the median height and the median width.
+    """
+    (h, w), count = Counter(shapes).most_common(1)[0]
+    if 2 * count < len(shapes):
+        h = round(float(np.median([s[0] for s in shapes])))
+        w = round(float(np.median([s[1] for s in shapes])))
     scale = min(1.0, AUTO_MAX_SIDE / max(h, w))
     return max(1, round(h * scale)), max(1, round(w * scale))
 
@@ -101,11 +108,11 @@ def infer_preprocessing(ds: Dataset, image_size: int | str = "auto", channels: i
                         max_pixels: int = DEFAULT_MAX_PIXELS, sample: int = 256) -> Preprocessing:
     """Pick size and channels from the data unless given.
 
-    ``auto`` size is the most common image size, scaled down to at most
-    64 px on its longer side; ``auto`` channels is 1 when every sampled image
-    is grayscale, else 3.
+    ``auto`` size is :func:`auto_size` of a sample of image headers; ``auto``
+    channels is 1 when every sampled image is grayscale, else 3. Headers over
+    ``max_pixels`` are left out of the survey without decoding them.
     """
-    shapes, gray = _survey(ds, sample)
+    shapes, gray = _survey(ds, sample, max_pixels)
     if image_size == "auto":
         size = auto_size(shapes) if shapes else (AUTO_MAX_SIDE, AUTO_MAX_SIDE)
     else:
@@ -122,7 +129,9 @@ def infer_preprocessing(ds: Dataset, image_size: int | str = "auto", channels: i
     return Preprocessing(size=size, channels=n_channels, max_pixels=max_pixels)
 
 
-def _survey(ds: Dataset, sample: int) -> tuple[list[tuple[int, int]], list[bool]]:
+def _survey(ds: Dataset, sample: int,
+            max_pixels: int | None = DEFAULT_MAX_PIXELS) -> tuple[list[tuple[int, int]], list[bool]]:
+    """(height, width) and grayscale-ness of a seeded sample of headers; bombs and broken files skipped."""
     if ds.images is not None:
         n, h, w, c = ds.images.shape
         return [(h, w)], [c == 1]
@@ -131,7 +140,7 @@ def _survey(ds: Dataset, sample: int) -> tuple[list[tuple[int, int]], list[bool]
     shapes, gray = [], []
     for i in sorted(picks):
         try:
-            info = image_header(ds.file(int(i)))
+            info = image_header(ds.file(int(i)), max_pixels=max_pixels)
         except (DecodeError, OSError):
             continue
         shapes.append((info["height"], info["width"]))
@@ -147,6 +156,7 @@ class LoadedImages:
     kept: np.ndarray
     hashes: list[str]
     skipped: list[dict] = field(default_factory=list)  # {"path": ..., "reason": ...}
+    rows: np.ndarray | None = None  # dataset indices of ``images``' rows when only a sample is kept
 
 
 def read_file_bytes(path: Path) -> bytes:
@@ -194,28 +204,32 @@ def load_images(ds: Dataset, prep: Preprocessing, max_skip_ratio: float = 0.1,
     wanted = None if sample is None else set(np.random.default_rng(0).permutation(len(ds))[:sample].tolist())
     h, w = prep.size
     images = np.empty((len(ds) if wanted is None else len(wanted), h, w, prep.channels), dtype=np.uint8)
-    kept, hashes, skipped, stored = [], [], [], 0
+    kept, hashes, skipped, rows = [], [], [], []
     for i, image, digest, error in source:
         if error is not None:
             skipped.append({"path": ds.location(i), "reason": error})
             continue
         if wanted is None or i in wanted:
-            images[stored] = image
-            stored += 1
+            images[len(rows)] = image
+            rows.append(i)
         kept.append(i)
         hashes.append(digest)
     check_skip_ratio(ds.name, len(ds), skipped, max_skip_ratio)
-    return LoadedImages(images=images[:stored], kept=np.array(kept, dtype=int), hashes=hashes,
-                        skipped=skipped)
+    return LoadedImages(images=images[:len(rows)], kept=np.array(kept, dtype=int), hashes=hashes,
+                        skipped=skipped, rows=None if wanted is None else np.array(rows, dtype=int))
 
 
 def check_skip_ratio(name: str, total: int, skipped: list[dict], max_skip_ratio: float) -> None:
     """Raise when too many images could not be decoded (or all of them)."""
     if not skipped:
         return
+    first = skipped[0]
+    if len(skipped) >= total:  # raising --max-skip-ratio cannot help here
+        raise DataError(f"none of the {total} images in {name} could be decoded; "
+                        f"first: {first['path']}: {first['reason']}",
+                        f"run `foveal data check {name}` to see why")
     ratio = len(skipped) / max(1, total)
-    if ratio > max_skip_ratio or len(skipped) == total:
-        first = skipped[0]
+    if ratio > max_skip_ratio:
         raise DataError(
             f"{len(skipped)} of {total} images in {name} could not be decoded ({ratio:.0%}); "
             f"first: {first['path']}: {first['reason']}",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from foveal.data.card import read_card
 from foveal.data.dataset import Dataset
 from foveal.data.folder import read_folder
 from foveal.data.manifest import MANIFEST_SUFFIXES, read_manifest
@@ -30,7 +31,8 @@ def _from_folder(root: Path, task: str | Task) -> Dataset:
     if not paths:
         raise DataError(f"{root} holds no images", "put images in <class> sub-folders")
     return Dataset(name=root.name, source="folder", task=_with_task(labels, task, str(root)),
-                   labels=labels, split=split, paths=paths, root=root)
+                   labels=labels, split=split, paths=paths, root=root,
+                   orientation_sensitive=read_card(root).get("orientation_sensitive", False))
 
 
 def _from_manifest(path: Path, task: str | Task) -> Dataset:
@@ -50,7 +52,8 @@ def _from_manifest(path: Path, task: str | Task) -> Dataset:
             raise DataError(f"{path}: row {bad + 1} has a list of labels", "hierarchical labels are paths like a/b/c")
     return Dataset(name=path.stem, source="manifest", task=_with_task(rows.labels, task, str(path)),
                    labels=rows.labels, split=rows.split, paths=rows.paths, root=path.parent,
-                   group=rows.group, domain=rows.domain)
+                   group=rows.group, domain=rows.domain, origin=rows.origin,
+                   orientation_sensitive=read_card(path.parent).get("orientation_sensitive", False))
 
 
 def _from_builtin(name: str, task: str | Task) -> Dataset:
@@ -59,7 +62,8 @@ def _from_builtin(name: str, task: str | Task) -> Dataset:
     data = load_builtin(name)
     requested = task if isinstance(task, Task) else (data.task if task == "auto" else task)
     return Dataset(name=name, source="builtin", task=_with_task(list(data.labels), requested, name),
-                   labels=list(data.labels), split=list(data.split), images=data.images)
+                   labels=list(data.labels), split=list(data.split), images=data.images,
+                   orientation_sensitive=data.orientation_sensitive)
 
 
 def load_dataset(source: str | Path | Dataset, task: str | Task = "auto") -> Dataset:

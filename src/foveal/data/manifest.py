@@ -1,7 +1,9 @@
 """Manifest sources: CSV, JSONL or Parquet tables with ``path`` and ``label`` or ``labels``.
 
-Paths resolve under the manifest's folder; absolute paths, ``..`` and
-symlinks that lead outside it are refused with the row's line number.
+Paths resolve under the manifest's folder; absolute paths, ``~``, ``..`` and
+symlinks that lead outside it are refused with the row's line number. Every
+row is checked before anything is reported, and all bad rows are named at once.
+CSV cells escaped against formula injection (:mod:`foveal.csvio`) read back as written.
 """
 
 from __future__ import annotations
@@ -11,10 +13,15 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
+from foveal.csvio import restore
 from foveal.data.dataset import SPLITS, canonical_split
 from foveal.errors import DataError
 
 MANIFEST_SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
+MAX_LISTED_PROBLEMS = 5
+
+# A reader's row: (locator such as ":12" or ": row 3", the row's cells or the problem found reading it).
+Row = tuple[str, dict | DataError]
 
 
 @dataclass
@@ -24,42 +31,48 @@ class ManifestRows:
     split: list[str | None] = field(default_factory=list)
     group: list[str | None] = field(default_factory=list)
     domain: list[str | None] = field(default_factory=list)
+    origin: list[str] = field(default_factory=list)  # "manifest.csv:12" per row
 
 
-def _read_csv(path: Path) -> list[tuple[str, dict]]:
+def _read_csv(path: Path) -> list[Row]:
+    """CSV rows keyed by the (stripped) header; cells restored from formula escaping."""
     with path.open(newline="", encoding="utf-8-sig") as f:
         reader = csv.DictReader(f)
         if reader.fieldnames:
-            reader.fieldnames = [name.strip() for name in reader.fieldnames]
+            reader.fieldnames = [restore(name.strip()) for name in reader.fieldnames]
         if not reader.fieldnames:
             raise DataError(f"{path} is empty", "write a header row: path,label")
-        rows = []
+        rows: list[Row] = []
         for row in reader:
+            locator = f":{reader.line_num}"
             if None in row:
-                raise DataError(f"{path}:{reader.line_num}: more fields than the header has",
-                                "quote values that contain commas")
-            rows.append((f"{path}:{reader.line_num}", row))
+                rows.append((locator, DataError(f"{path}{locator}: more fields than the header has",
+                                                "quote values that contain commas")))
+                continue
+            rows.append((locator, {k: v if v is None else restore(v) for k, v in row.items()}))
         return rows
 
 
-def _read_jsonl(path: Path) -> list[tuple[str, dict]]:
-    rows = []
+def _read_jsonl(path: Path) -> list[Row]:
+    rows: list[Row] = []
     with path.open(encoding="utf-8-sig") as f:
         for number, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            where = f"{path}:{number}"
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise DataError(f"{where}: not valid JSON ({err.msg})", "write one JSON object per line") from None
-            if not isinstance(row, dict):
-                raise DataError(f"{where}: expected a JSON object", 'write e.g. {"path": "a.png", "label": "cat"}')
-            rows.append((where, row))
+            if line.strip():
+                rows.append((f":{number}", _json_row(line, f"{path}:{number}")))
     return rows
 
 
-def _read_parquet(path: Path) -> list[tuple[str, dict]]:
+def _json_row(line: str, where: str) -> dict | DataError:
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as err:
+        return DataError(f"{where}: not valid JSON ({err.msg})", "write one JSON object per line")
+    if not isinstance(row, dict):
+        return DataError(f"{where}: expected a JSON object", 'write e.g. {"path": "a.png", "label": "cat"}')
+    return row
+
+
+def _read_parquet(path: Path) -> list[Row]:
     try:
         import pyarrow.parquet as pq
     except ImportError:
@@ -69,7 +82,7 @@ def _read_parquet(path: Path) -> list[tuple[str, dict]]:
     except Exception as err:  # pyarrow raises ArrowInvalid, OSError, ... for files it cannot read
         detail = " ".join(str(err).split())  # pyarrow messages can span lines
         raise DataError(f"{path}: not a readable Parquet file ({detail})", "write the manifest again, or use CSV") from None
-    return [(f"{path}: row {i + 1}", row) for i, row in enumerate(table.to_pylist())]
+    return [(f": row {i + 1}", row) for i, row in enumerate(table.to_pylist())]
 
 
 def _text(value) -> str:
@@ -84,6 +97,9 @@ def safe_relative(root: Path, value: str, where: str) -> str:
     posix = PurePosixPath(raw.replace("\\", "/"))
     if posix.is_absolute() or PureWindowsPath(raw).drive:
         raise DataError(f"{where}: absolute path {raw!r} is not allowed",
+                        f"write paths relative to the manifest's folder {root}")
+    if raw.startswith("~"):
+        raise DataError(f"{where}: home-folder path {raw!r} is not allowed (like an absolute path)",
                         f"write paths relative to the manifest's folder {root}")
     if ".." in posix.parts:
         raise DataError(f"{where}: path {raw!r} leaves the manifest's folder through '..'",
@@ -115,26 +131,55 @@ def _parse_labels(value, where: str) -> list[str]:
     return sorted(set(names))
 
 
-def _parse_row(row: dict, where: str, root: Path, label_column: str, out: ManifestRows) -> None:
-    out.paths.append(safe_relative(root, row.get("path"), where))
+def _parse_row(row: dict, where: str, root: Path, label_column: str) -> tuple:
+    """(path, label(s), split, group, domain) of one row; a problem raises with ``where``."""
+    rel = safe_relative(root, row.get("path"), where)
     if label_column == "labels":
-        out.labels.append(_parse_labels(row.get("labels"), where))
+        label = _parse_labels(row.get("labels"), where)
     else:
         label = _text(row.get("label"))
         if not label:
             raise DataError(f"{where}: empty label", "give every row a label, or remove the row")
-        out.labels.append(label)
     split_text = _text(row.get("split"))
     split = canonical_split(split_text)
     if split_text and split is None:
         raise DataError(f"{where}: unknown split {split_text!r}", f"use one of {', '.join(SPLITS)} or leave it empty")
-    out.split.append(split)
-    out.group.append(_text(row.get("group")) or None)
-    out.domain.append(_text(row.get("domain")) or None)
+    return rel, label, split, _text(row.get("group")) or None, _text(row.get("domain")) or None
+
+
+def _parse_rows(rows: list[Row], path: Path, label_column: str) -> ManifestRows:
+    """Every row parsed; the problems of all bad rows raise together in one line."""
+    out, problems = ManifestRows(), []
+    for locator, row in rows:
+        try:
+            if isinstance(row, DataError):
+                raise row
+            values = _parse_row(row, f"{path}{locator}", path.parent, label_column)
+        except DataError as err:
+            problems.append(err)
+            continue
+        for column, value in zip((out.paths, out.labels, out.split, out.group, out.domain), values):
+            column.append(value)
+        out.origin.append(f"{path.name}{locator}")
+    if problems:
+        raise _all_problems(problems)
+    return out
+
+
+def _all_problems(problems: list[DataError]) -> DataError:
+    """One error for many bad rows: the first MAX_LISTED_PROBLEMS, then how many more."""
+    if len(problems) == 1:
+        return problems[0]
+    listed = "; ".join(p.what for p in problems[:MAX_LISTED_PROBLEMS])
+    more = len(problems) - MAX_LISTED_PROBLEMS
+    fixes = {p.fix for p in problems}
+    fix = fixes.pop() if len(fixes) == 1 else "fix each listed row"
+    return DataError(f"{len(problems)} bad rows: {listed}" + (f"; … and {more} more" if more > 0 else ""),
+                     fix)
 
 
 def read_manifest(path: Path) -> ManifestRows:
-    """Parse and validate every row; the first problem raises with its line number."""
+    """Parse and validate every row; all bad rows raise together, each with its line number."""
     kind = MANIFEST_SUFFIXES.get(path.suffix.lower())
     if kind is None:
         raise DataError(f"{path}: unknown manifest type {path.suffix!r}",
@@ -145,15 +190,18 @@ def read_manifest(path: Path) -> ManifestRows:
         raise DataError(f"{path} is not UTF-8 text (byte {err.start})", "save the manifest as UTF-8") from None
     if not rows:
         raise DataError(f"{path} has no rows", "add one row per image")
-    columns = set().union(*(r.keys() for _, r in rows))
+    return _parse_rows(rows, path, _label_column(path, rows))
+
+
+def _label_column(path: Path, rows: list[Row]) -> str:
+    """``label`` or ``labels``, after checking the columns the readable rows have."""
+    if not any(isinstance(r, dict) for _, r in rows):
+        raise _all_problems([r for _, r in rows])
+    columns = set().union(*(r.keys() for _, r in rows if isinstance(r, dict)))
     if "path" not in columns:
         raise DataError(f"{path} has no 'path' column (columns: {', '.join(sorted(columns))})",
                         "name the image column 'path'")
     if ("label" in columns) == ("labels" in columns):
         raise DataError(f"{path} needs exactly one of the columns 'label' and 'labels'",
                         "use 'label' for one class per image, 'labels' (a|b or a JSON list) for several")
-    label_column = "labels" if "labels" in columns else "label"
-    out = ManifestRows()
-    for where, row in rows:
-        _parse_row(row, where, path.parent, label_column, out)
-    return out
+    return "labels" if "labels" in columns else "label"

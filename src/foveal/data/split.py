@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 import numpy as np
 
@@ -63,30 +63,88 @@ def _rare_merged(keys: list[str]) -> list[str]:
     return [k if counts[k] > 1 else "<rare>" for k in keys]
 
 
-def train_val(ds: Dataset, val_fraction: float, seed: int) -> tuple[Dataset, Dataset]:
+def linked_units(columns: list[list[str | None]]) -> list[int]:
+    """For each sample, the smallest index of its unit: samples sharing a non-empty value
+    in any of ``columns`` (all of the same length) are joined, transitively (union-find)."""
+    n = len(columns[0]) if columns else 0
+    parent = list(range(n))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]  # path halving
+            i = parent[i]
+        return i
+
+    for column in columns:
+        first: dict[str, int] = {}
+        for i, value in enumerate(column):
+            if value:
+                a, b = root(i), root(first.setdefault(value, i))
+                parent[max(a, b)] = min(a, b)  # the smaller index stays the root
+    return [root(i) for i in range(n)]
+
+
+def _merged_groups(groups: list[str | None] | None, same: list[str | None]) -> list[str | None] | None:
+    """Group names with content-identical samples joined into one group (None: no groups at all).
+
+    A unit holding named groups keeps the smallest of their names, so identical content
+    that links nothing new leaves the groups (and the split they give) unchanged.
+    """
+    groups = groups or [None] * len(same)
+    units = linked_units([groups, same])
+    names: dict[int, str] = {}
+    for i, unit in enumerate(units):
+        if groups[i] is not None and (unit not in names or groups[i] < names[unit]):
+            names[unit] = groups[i]
+    sizes = Counter(units)
+    merged = [names.get(u) or (f"\x00same:{u}" if sizes[u] > 1 else None) for u in units]
+    return merged if any(merged) else None
+
+
+def _pool_groups(part: Dataset, same: list[str | None] | None) -> list[str | None] | None:
+    """The groups the hold-out must keep whole: ``part``'s groups, joined by identical content."""
+    if same is not None:
+        return _merged_groups(part.group, same)
+    return part.group if part.group and any(part.group) else None
+
+
+def train_val(ds: Dataset, val_fraction: float, seed: int, *,
+              same: list[str | None] | None = None) -> tuple[Dataset, Dataset]:
     """The training and validation parts of ``ds`` (its ``test`` split is never used).
 
     With a ``val`` split present it is used as is; otherwise ``val_fraction`` of
     the training pool (samples marked ``train`` or unmarked) is held out,
-    stratified by label, and never splitting a ``group``.
+    stratified by label, and never splitting a ``group``. ``same`` gives one content
+    key per sample of ``ds`` (e.g. the sha256 of its file): samples sharing a key
+    stay on one side of the hold-out, joined with their groups.
     """
+    train, val = train_val_indices(ds, val_fraction, seed, same=same)
+    return ds.subset(train), ds.subset(val)
+
+
+def train_val_indices(ds: Dataset, val_fraction: float, seed: int, *,
+                      same: list[str | None] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`train_val` as sorted indices into ``ds`` (training, validation)."""
     _check_fraction(val_fraction)  # a bad option is an error even when a val split makes it unused
-    pool = [i for i, s in enumerate(ds.split) if s in (None, "train")]
-    if not pool:
+    if same is not None and len(same) != len(ds):
+        raise ConfigError(f"{len(same)} content keys for the {len(ds)} samples of {ds.name}",
+                          "give one key per sample (None where unknown)")
+    pool = np.array([i for i, s in enumerate(ds.split) if s in (None, "train")], dtype=int)
+    if not len(pool):
         raise DataError(f"{ds.name} has no training samples (only {', '.join(ds.splits)} splits)",
                         "mark some samples as train, or leave the split empty")
     if "val" in ds.splits:
-        val = [i for i, s in enumerate(ds.split) if s == "val"]
-        return ds.subset(pool), ds.subset(val)
+        return pool, np.array([i for i, s in enumerate(ds.split) if s == "val"], dtype=int)
     train_part = ds.subset(pool)
     keys = ds.task.stratify_keys(train_part.labels)
     if ds.task.type == "multilabel":
         keys = _rare_merged(keys)
-    if train_part.group and any(train_part.group):
-        keep, held = grouped_holdout(keys, train_part.group, val_fraction, seed)
+    groups = _pool_groups(train_part, None if same is None else [same[i] for i in pool])
+    if groups is not None:
+        keep, held = grouped_holdout(keys, groups, val_fraction, seed)
     else:
         keep, held = stratified_holdout(keys, val_fraction, seed)
     if len(held) == 0:
         raise DataError(f"{ds.name} is too small to hold out a validation split",
                         "add images, or give a val split (folder or split column)")
-    return train_part.subset(keep), train_part.subset(held)
+    return np.sort(pool[keep]), np.sort(pool[held])

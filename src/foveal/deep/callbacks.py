@@ -23,6 +23,7 @@ class ConsoleProgress(Callback):
         self.bar = None
         self.started = time.perf_counter()
         self.first_epoch: int | None = None  # epochs already done when this process started (resume)
+        self.explained = False
 
     def on_epoch_start(self, loop: Loop, n_batches: int) -> None:
         if self.first_epoch is None:
@@ -61,6 +62,10 @@ class ConsoleProgress(Callback):
                            if k not in ("epoch", "images_per_s"))
         stderr_console().print(f"epoch {done}/{total} · {shown} · {record['images_per_s']:,.0f} img/s · "
                                f"ETA {eta:.0f} s{' *' if improved else ''}", highlight=False)
+        if loop.state.metric and not self.explained:
+            self.explained = True
+            stderr_console().print(f"(* marks a new best validation {loop.state.metric}; the best epoch's weights "
+                                   "are the ones kept)", highlight=False)
 
     def on_interrupt(self, loop: Loop) -> None:
         self._close()

@@ -48,6 +48,10 @@ class SoftmaxHead(nn.Module):
     def proba(self, logits: torch.Tensor) -> torch.Tensor:
         return logits.float().softmax(dim=1)
 
+    def scores(self, logits: torch.Tensor) -> torch.Tensor:
+        """Per-class scores for attribution: the logits."""
+        return logits
+
 
 class SigmoidHead(nn.Module):
     """Multi-label: one sigmoid per label + binary cross-entropy (or focal loss)."""
@@ -70,6 +74,10 @@ class SigmoidHead(nn.Module):
 
     def proba(self, logits: torch.Tensor) -> torch.Tensor:
         return logits.float().sigmoid()
+
+    def scores(self, logits: torch.Tensor) -> torch.Tensor:
+        """Per-label scores for attribution: the logits."""
+        return logits
 
 
 class Tree(nn.Module):
@@ -163,6 +171,10 @@ class HierarchicalHead(nn.Module):
 
     def proba(self, logits: torch.Tensor) -> torch.Tensor:
         return self.tree.leaf_log_proba(logits.float()).exp()
+
+    def scores(self, logits: torch.Tensor) -> torch.Tensor:
+        """Per-leaf scores for attribution: log P(leaf)."""
+        return self.tree.leaf_log_proba(logits)
 
 
 def make_head(task: Task, options: LossOptions | None = None, hierarchical_softmax: bool = False) -> nn.Module:

@@ -7,7 +7,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-LOSSES = ("ce", "focal")
 
 
 class FocalLoss(nn.Module):
@@ -22,7 +21,10 @@ class FocalLoss(nn.Module):
     def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         ce = F.cross_entropy(logits, target, weight=self.weight, reduction="none", label_smoothing=self.smoothing)
         p_true = torch.exp(-F.cross_entropy(logits, target, reduction="none")).detach()
-        return ((1.0 - p_true) ** self.gamma * ce).mean()
+        focal = (1.0 - p_true) ** self.gamma * ce
+        if self.weight is None:
+            return focal.mean()
+        return focal.sum() / self.weight[target].sum()  # as weighted cross-entropy averages
 
 
 class SigmoidFocalLoss(nn.Module):

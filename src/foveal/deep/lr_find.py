@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from foveal.config import TrainConfig
+from foveal.config import TrainConfig, augment_overrides
 from foveal.data.task import Task
 from foveal.errors import ConfigError
 
@@ -20,7 +20,7 @@ def lr_range_test(cfg: TrainConfig, task: Task, images: np.ndarray, targets: np.
     from foveal.deep.batches import ImageTensor
     from foveal.deep.distributed import DistContext, pick_device
     from foveal.deep.setup import build_parts
-    from foveal.deep.trainer import Loop, _forward_loss, _prepare_batch, epoch_batches, seed_everything
+    from foveal.deep.trainer import Loop, forward_loss, prepare_batch, epoch_batches, seed_everything
 
     if not 0 < min_lr < max_lr or steps < 5:
         raise ConfigError(f"--min-lr {min_lr}, --max-lr {max_lr}, --steps {steps} do not make a range",
@@ -28,7 +28,7 @@ def lr_range_test(cfg: TrainConfig, task: Task, images: np.ndarray, targets: np.
     cfg = replace(cfg, schedule="none", warmup_epochs=0.0, ema=False, epochs=1)
     seed_everything(cfg.seed, False)
     ctx = DistContext(device=pick_device(cfg.device))
-    loop = Loop(cfg, task, build_parts(cfg, task, images, targets, ctx), ctx)
+    loop = Loop(cfg, task, build_parts(cfg, task, images, targets, ctx, augment=(augment_overrides(cfg), False)), ctx)
     loop.parts.rewrap(False)
     train = ImageTensor.from_numpy(images, targets)
     scales = [g["lr"] / cfg.lr for g in loop.parts.optimizer.param_groups]
@@ -40,8 +40,8 @@ def lr_range_test(cfg: TrainConfig, task: Task, images: np.ndarray, targets: np.
         lr = min_lr * (max_lr / min_lr) ** (i / (steps - 1))
         for group, scale in zip(loop.parts.optimizer.param_groups, scales):
             group["lr"] = lr * scale
-        x, y = _prepare_batch(loop, train, batches.pop(0))
-        loss = _forward_loss(loop, x, y)
+        x, y = prepare_batch(loop, train, batches.pop(0))
+        loss = forward_loss(loop, x, y)
         loop.parts.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         loop.parts.optimizer.step()

@@ -110,11 +110,64 @@ def default_image_side(name: str) -> int:
     return int(cfg.input_size[-1]) if cfg is not None else 224
 
 
-def list_models(pattern: str | None = None) -> dict[str, str]:
-    """Deep model names → description; ``pattern`` is a substring or a glob (``resnet*``)."""
+PARAMS_LIMIT = 60  # parameter counts are computed only when at most this many architectures match
+
+
+def pattern_glob(pattern: str | None) -> str:
+    """A listing pattern as a lower-case glob: a substring, or a glob as given (``resnet*``)."""
+    pattern = (pattern or "").lower()
+    return pattern if any(c in pattern for c in "*?[") else f"*{pattern}*"
+
+
+def matches(name: str, pattern: str | None) -> bool:
+    """Whether ``name`` is listed for ``pattern`` (case-insensitive; see :func:`pattern_glob`)."""
+    return fnmatch.fnmatchcase(name.lower(), pattern_glob(pattern))
+
+
+def model_names(pattern: str | None = None) -> list[str]:
+    """cnn-small and the timm architectures matching ``pattern``, own models first."""
     import timm
 
-    glob = pattern if pattern and any(c in pattern for c in "*?[") else f"*{pattern or ''}*"
-    out = {n: d for n, d in OWN_MODELS.items() if fnmatch.fnmatch(n, glob)}
-    out.update({n: "timm architecture" for n in timm.list_models(glob)})
+    own = [n for n in OWN_MODELS if matches(n, pattern)]
+    return own + [n for n in timm.list_models(pattern_glob(pattern)) if n not in OWN_MODELS]
+
+
+def _count_params(build) -> float | None:
+    """Millions of parameters of the module ``build()`` makes on the meta device (no memory
+    allocated); None when it cannot be built there."""
+    import warnings
+
+    try:
+        with warnings.catch_warnings(), torch.device("meta"):
+            warnings.simplefilter("ignore")
+            net = build()
+    except Exception:  # third-party constructors fail in many ways; the column then shows "—"
+        return None
+    return sum(p.numel() for p in net.parameters()) / 1e6
+
+
+def describe_model(name: str, with_params: bool) -> dict:
+    """``{"name", "family", "params_m", "input_size"}`` for one deep model: family is timm's
+    module (resnet, vision_transformer, …) or "foveal"; params_m is millions of parameters
+    (3 input channels, the default classes) or None when not computed; input_size is e.g. "224×224"."""
+    if name in OWN_MODELS:
+        params = _count_params(lambda: CnnSmall(in_chans=3, num_classes=10)) if with_params else None
+        return {"name": name, "family": "foveal", "params_m": params, "input_size": "any (≥ 8 px)"}
+    import timm
+    from timm.models import model_entrypoint
+
+    check_model(name)
+    family = model_entrypoint(name.split(".", 1)[0]).__module__.rsplit(".", 1)[-1]  # drop a weight tag
+    cfg = timm.get_pretrained_cfg(name)
+    size = "×".join(str(int(s)) for s in cfg.input_size[1:]) if cfg is not None and cfg.input_size else "—"
+    params = _count_params(lambda: timm.create_model(name, pretrained=False)) if with_params else None
+    return {"name": name, "family": family, "params_m": params, "input_size": size}
+
+
+def list_models(pattern: str | None = None) -> dict[str, str]:
+    """Deep model names → one-line description; ``pattern`` is a substring or a glob (``resnet*``)."""
+    out = {}
+    for name in model_names(pattern):
+        info = describe_model(name, with_params=False)
+        out[name] = OWN_MODELS.get(name) or f"timm {info['family']} architecture, input {info['input_size']}"
     return out

@@ -11,10 +11,9 @@ import warnings
 import torch
 from torch import nn
 
+from foveal.config import OPTIMIZERS, SCHEDULES
 from foveal.errors import ConfigError
 
-OPTIMIZERS = ("adamw", "adam", "sgd", "rmsprop")
-SCHEDULES = ("cosine", "step", "onecycle", "none")
 
 
 def classifier_names(model: nn.Module) -> set[str]:
@@ -51,8 +50,21 @@ def make_optimizer(model: nn.Module, name: str, lr: float, weight_decay: float,
     return create_optimizer_v2(groups, opt=name, lr=lr, weight_decay=weight_decay, momentum=0.9)
 
 
+MAX_WARMUP_SHARE = 0.2  # a warm-up never takes more than a fifth of the run
+
+
+def warmup_updates(warmup_epochs: float, updates_per_epoch: int, total: int) -> int:
+    """Warm-up length in optimizer updates: ``warmup_epochs`` worth, but at most a fifth of the run,
+    so short runs (few images, few epochs) still spend most of their updates at full rate."""
+    return int(min(round(warmup_epochs * updates_per_epoch), MAX_WARMUP_SHARE * total))
+
+
 class Schedule:
-    """The learning rate as a function of the number of optimizer updates so far."""
+    """The learning rate as a function of the number of optimizer updates so far.
+
+    timm's schedulers counted in updates (``t_in_epochs=False``), so warm-up and decay are
+    defined per update and a resumed run only needs the update count to be back on the curve.
+    """
 
     def __init__(self, kind: str, optimizer: torch.optim.Optimizer, epochs: int, updates_per_epoch: int,
                  warmup_epochs: float = 0.0) -> None:
@@ -60,35 +72,36 @@ class Schedule:
             raise ConfigError(f"unknown --schedule {kind!r}", f"use one of {', '.join(SCHEDULES)}")
         if warmup_epochs < 0:
             raise ConfigError(f"--warmup-epochs must not be negative, got {warmup_epochs}", "use 0 to turn it off")
-        warmup_epochs = min(warmup_epochs, epochs - 1)  # a warm-up never takes the whole run
         self.kind = kind
-        self.total = max(1, epochs * updates_per_epoch)
+        self.total = max(1, epochs * max(1, updates_per_epoch))
+        self.warmup = warmup_updates(warmup_epochs, max(1, updates_per_epoch), self.total)
         self.optimizer = optimizer
-        self.impl = self._build(kind, optimizer, epochs, updates_per_epoch, warmup_epochs)
+        self.impl = self._build(kind, optimizer, self.total, self.warmup)
 
     @staticmethod
-    def _build(kind, optimizer, epochs, updates_per_epoch, warmup_epochs):
-        if kind == "onecycle":
+    def _build(kind, optimizer, total: int, warmup: int):
+        if kind == "onecycle" and total >= 4:  # shorter runs have no room for its two phases: cosine below
             max_lr = [g["lr"] for g in optimizer.param_groups]
-            pct = warmup_epochs / epochs if warmup_epochs else 0.3
-            return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=max_lr, total_steps=max(2, epochs * updates_per_epoch),
-                                                       pct_start=min(max(pct, 0.01), 0.99))
-        if kind == "none" and not warmup_epochs:
+            pct = warmup / total if warmup else 0.3
+            edge = 1.5 / total  # each phase must span at least one update
+            return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=max_lr, total_steps=total,
+                                                       pct_start=min(max(pct, edge), 1 - edge))
+        if kind == "none" and not warmup:
             return None
-        from timm.scheduler import create_scheduler_v2
+        from timm.scheduler import CosineLRScheduler, StepLRScheduler
 
-        sched = "step" if kind == "none" else kind  # none + warm-up: a step schedule that never decays
-        scheduler, _ = create_scheduler_v2(
-            optimizer, sched=sched, num_epochs=epochs, warmup_epochs=int(round(warmup_epochs)),
-            decay_epochs=max(1, epochs // 3), decay_rate=1.0 if kind == "none" else 0.1,
-            min_lr=0.0, warmup_lr=1e-6, step_on_epochs=False, updates_per_epoch=max(1, updates_per_epoch))
-        return scheduler
+        common = {"warmup_t": warmup, "warmup_lr_init": 1e-6, "t_in_epochs": False}
+        if kind in ("cosine", "onecycle"):  # the cosine starts at the peak once the warm-up is over
+            return CosineLRScheduler(optimizer, t_initial=max(1, total - warmup), lr_min=0.0, warmup_prefix=True,
+                                     **common)
+        decay = max(1, total // 3) if kind == "step" else total + 1  # none + warm-up: never decays
+        return StepLRScheduler(optimizer, decay_t=decay, decay_rate=0.1 if kind == "step" else 1.0, **common)
 
     def step(self, updates: int) -> None:
         """Set every group's learning rate for the update about to happen."""
         if self.impl is None:
             return
-        if self.kind == "onecycle":
+        if isinstance(self.impl, torch.optim.lr_scheduler.OneCycleLR):
             self.impl.last_epoch = min(updates, self.impl.total_steps - 1)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")

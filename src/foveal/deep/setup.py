@@ -13,14 +13,8 @@ from torch import nn
 
 from foveal.config import TrainConfig
 from foveal.data.task import Task
-from foveal.deep.batches import CACHE_MODES
 from foveal.deep.distributed import DistContext
-from foveal.deep.losses import LOSSES
 from foveal.errors import ConfigError
-
-CHOICES = {"class_weights": ("none", "auto"), "sampler": ("shuffle", "balanced"), "loss": LOSSES,
-           "cache": CACHE_MODES}
-
 
 @dataclass
 class Parts:
@@ -47,6 +41,12 @@ class Parts:
     train_net: nn.Module | None = None
     _wrapped_frozen: bool | None = None
 
+    def inputs(self, channels_last: bool = False):
+        """How this run turns uint8 batches into network input (shared with the bundle's predictor)."""
+        from foveal.deep.inference import InputSpec
+
+        return InputSpec(self.mean, self.std, self.device, self.amp_dtype, channels_last)
+
     @property
     def eval_net(self) -> nn.Module:
         """The weights that are validated and shipped: the EMA copy when ``--ema`` is on."""
@@ -66,23 +66,9 @@ class Parts:
         self._wrapped_frozen = frozen
 
 
-def check_options(cfg: TrainConfig, task: Task) -> None:
-    """Refuse option values and combinations that cannot work, with the fix."""
-    for name, choices in CHOICES.items():
-        if getattr(cfg, name) not in choices:
-            raise ConfigError(f"unknown --{name.replace('_', '-')} {getattr(cfg, name)!r}",
-                              f"use one of {', '.join(choices)}")
-    for name in ("epochs", "batch_size", "accumulate"):
-        if getattr(cfg, name) < 1:
-            raise ConfigError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(cfg, name)}",
-                              "use a positive whole number")
-    for name, low, high in (("dropout", 0, 1), ("label_smoothing", 0, 1), ("ema_decay", 0, 1)):
-        if not low <= getattr(cfg, name) < high:
-            raise ConfigError(f"--{name.replace('_', '-')} must be in [{low}, {high}), got {getattr(cfg, name)}",
-                              "use e.g. 0.1")
-    for name in ("weight_decay", "l1", "grad_clip", "mixup", "cutmix", "early_stopping", "unfreeze_after", "workers"):
-        if getattr(cfg, name) < 0:
-            raise ConfigError(f"--{name.replace('_', '-')} must not be negative", "use 0 to turn it off")
+def check_combinations(cfg: TrainConfig, task: Task) -> None:
+    """Refuse option combinations that cannot work for ``task`` (values and ranges are checked in
+    ``foveal.config``), with the fix."""
     if (cfg.mixup or cfg.cutmix) and task.type not in ("binary", "multiclass"):
         raise ConfigError(f"--mixup / --cutmix work for single-label tasks, not {task.type}", "drop them")
     if (cfg.mixup or cfg.cutmix) and cfg.loss == "focal":
@@ -90,8 +76,8 @@ def check_options(cfg: TrainConfig, task: Task) -> None:
     if cfg.hierarchical_softmax and task.type != "hierarchical":
         raise ConfigError(f"--hierarchical-softmax needs a hierarchical task, this one is {task.type}",
                           "drop the flag, or use nested class folders / a/b/c labels")
-    if cfg.pretrained and cfg.init_from:
-        raise ConfigError("--pretrained and --init-from both given", "use one source of initial weights")
+    if cfg.class_weights == "auto" and task.type == "hierarchical":
+        raise ConfigError("--class-weights auto is not available for hierarchical tasks", "use --sampler balanced instead")
 
 
 @contextlib.contextmanager
@@ -121,9 +107,6 @@ def loss_options(cfg: TrainConfig, task: Task, targets: np.ndarray):
 
     weight = None
     if cfg.class_weights == "auto":
-        if task.type == "hierarchical":
-            raise ConfigError("--class-weights auto is not available for hierarchical tasks",
-                              "use --sampler balanced instead")
         weight = auto_class_weights(targets, task.n_classes, task.type == "multilabel")
     return LossOptions(loss=cfg.loss, smoothing=cfg.label_smoothing if not (cfg.mixup or cfg.cutmix) else 0.0,
                        soft_targets=bool(cfg.mixup or cfg.cutmix), weight=weight)
@@ -181,15 +164,18 @@ def initial_weights(cfg: TrainConfig, net: nn.Module, parent: dict | None) -> di
 
 
 def build_parts(cfg: TrainConfig, task: Task, images: np.ndarray, targets: np.ndarray, ctx: DistContext,
-                parent: dict | None = None, mean_std: tuple[list, list] | None = None) -> Parts:
+                parent: dict | None = None, mean_std: tuple[list, list] | None = None,
+                augment: tuple[dict, bool] = ({}, False)) -> Parts:
     """Everything a run needs, from ``cfg``, the training targets and the training images
-    (n, H, W, C) uint8 — or a sample of them for shapes and statistics (``--cache none``)."""
+    (n, H, W, C) uint8 — or a sample of them for shapes and statistics (``--cache none``).
+
+    ``augment`` is (the options that override the preset, whether the data is orientation-sensitive)."""
     from foveal.deep.augment import make_augment
     from foveal.deep.batches import channel_stats, sample_weights
     from foveal.deep.heads import head_spec, make_head
     from foveal.deep.optim import Schedule, make_optimizer
 
-    check_options(cfg, task)
+    check_combinations(cfg, task)
     head = make_head(task, loss_options(cfg, task, targets), cfg.hierarchical_softmax).to(ctx.device)
     net, spec = build_network(cfg, task, images, head, parent)
     spec["head"] = head_spec(task, cfg.hierarchical_softmax)
@@ -205,7 +191,14 @@ def build_parts(cfg: TrainConfig, task: Task, images: np.ndarray, targets: np.nd
     dtype = amp_dtype(cfg, ctx.device)
     return Parts(net=net, head=head, optimizer=optimizer, schedule=schedule, ctx=ctx,
                  scaler=torch.amp.GradScaler(ctx.device.type, enabled=dtype == torch.float16),
-                 augment=make_augment(cfg.augment), gen=torch.Generator().manual_seed(cfg.seed + 1),
+                 augment=make_augment(cfg.augment, *augment), gen=torch.Generator().manual_seed(cfg.seed + 1),
                  mean=torch.tensor(mean), std=torch.tensor(std), device=ctx.device, spec=spec,
                  ema=make_ema(cfg, net), mixup=mixup, amp_dtype=dtype, compile=cfg.compile, transfer=transfer,
                  sample_weights=sample_weights(targets) if cfg.sampler == "balanced" else None)
+
+
+def describe_transfer(report: dict, init_from: bool) -> str:
+    """One console line about the initial weights (``--pretrained`` / ``--init-from``)."""
+    from foveal.deep.transfer import transfer_summary
+
+    return transfer_summary(report, f"weights from {report.get('source')}" if init_from else "pretrained weights")

@@ -1,8 +1,9 @@
 """The epoch loop: a small ``Loop`` of parts (network, head, optimizer, schedule, EMA, AMP)
 driven by ``fit_loop``, with callbacks for everything that writes or prints.
 
-``fit_deep`` is the plain entry point: arrays in, a fitted ``DeepModel`` and the
-per-epoch history out — no run folder, usable from a script or an sklearn wrapper.
+Validation predicts through ``foveal.deep.inference`` (the bundle's own path) and is scored by
+the ``scorer`` the run passes in (``foveal.evaluation.metrics.epoch_scores``), so per-epoch
+metrics are the evaluation package's. Run folders, bundles and data live in ``foveal.runs``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import contextlib
 import math
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,7 +23,7 @@ from foveal.config import TrainConfig
 from foveal.data.task import Task
 from foveal.deep.batches import ImageTensor, batch_slices, epoch_order, normalize
 from foveal.deep.distributed import DistContext, all_reduce_sum, any_rank, sync_buffers
-from foveal.deep.setup import Parts, build_parts
+from foveal.deep.setup import Parts
 from foveal.deep.transfer import set_backbone_frozen, train_mode
 
 
@@ -29,7 +31,19 @@ LOSS_SYNC_EVERY = 32  # batches between reads of the running loss (each read sta
 
 
 class Interrupted(KeyboardInterrupt):
-    """Raised at an update boundary after SIGTERM / Ctrl-C; the loop saves its state first."""
+    """Raised at an update boundary after SIGTERM / Ctrl-C; the loop saves its state first.
+
+    ``str(err)`` is the signal's name; ``exit_code`` the shell's convention, 128 + the signal number.
+    """
+
+    @property
+    def exit_code(self) -> int:
+        import signal
+
+        try:
+            return 128 + signal.Signals[str(self)].value
+        except KeyError:
+            return 130
 
 
 @dataclass
@@ -53,6 +67,7 @@ class LoopState:
     history: list[dict] = field(default_factory=list)
     partial: dict = field(default_factory=lambda: {"loss": 0.0, "n": 0, "seconds": 0.0})
     stopped_early: bool = False
+    metric: str | None = None  # the validation metric that picks the best epoch
 
 
 class Callback:
@@ -75,6 +90,7 @@ class Loop:
     stop: StopFlag = field(default_factory=StopFlag)
     callbacks: list[Callback] = field(default_factory=list)
     best_weights: dict | None = None
+    scorer: Callable[[np.ndarray, np.ndarray], dict] | None = None  # (probabilities, targets) → metrics
 
     def emit(self, hook: str, *args) -> None:
         if self.ctx.is_main:
@@ -98,27 +114,21 @@ def frozen_at(cfg: TrainConfig, epoch: int) -> bool:
     return cfg.freeze_backbone
 
 
-def _autocast(parts: Parts):
-    if parts.amp_dtype is None:
-        return contextlib.nullcontext()
-    return torch.autocast(parts.device.type, dtype=parts.amp_dtype)
-
-
 def _l1(net: nn.Module, weight: float) -> torch.Tensor | float:
     if not weight:
         return 0.0
     return weight * sum(p.abs().sum() for p in net.parameters() if p.requires_grad and p.ndim > 1)
 
 
-def _forward_loss(loop: Loop, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+def forward_loss(loop: Loop, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     parts = loop.parts
-    with _autocast(parts):
+    with parts.inputs().autocast():
         logits = parts.train_net(x)
         loss = parts.head.loss(logits.float(), y)
     return loss + _l1(parts.net, loop.cfg.l1)
 
 
-def _prepare_batch(loop: Loop, train: ImageTensor, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def prepare_batch(loop: Loop, train: ImageTensor, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     parts = loop.parts
     x = parts.augment(train.images[idx], parts.gen)
     x = normalize(x, parts.mean, parts.std)
@@ -175,12 +185,13 @@ def train_epoch(loop: Loop, train: ImageTensor) -> dict:
     started = time.perf_counter()
     running = torch.zeros((), dtype=torch.float64, device=parts.device)  # summed on the device: no per-step sync
     for i in range(state.step, len(batches)):
-        x, y = _prepare_batch(loop, train, batches[i])
+        x, y = prepare_batch(loop, train, batches[i])
         last_micro = (i + 1) % cfg.accumulate == 0 or i + 1 == len(batches)
         sync = contextlib.nullcontext() if last_micro or not loop.ctx.enabled else parts.train_net.no_sync()
+        group = min(cfg.accumulate, len(batches) - i // cfg.accumulate * cfg.accumulate)  # a last group may be short
         with sync:
-            loss = _forward_loss(loop, x, y)
-            parts.scaler.scale(loss / cfg.accumulate).backward()
+            loss = forward_loss(loop, x, y)
+            parts.scaler.scale(loss / group).backward()
         running += loss.detach().double() * len(y)
         if (i + 1) % LOSS_SYNC_EVERY == 0:
             _flush_loss(loop, running)
@@ -201,56 +212,29 @@ def train_epoch(loop: Loop, train: ImageTensor) -> dict:
     return {"train_loss": loss_sum / max(n, 1), "images_per_s": n / max(seconds / loop.ctx.world, 1e-9)}
 
 
-@torch.inference_mode()
-def predict_logits(net: nn.Module, images: torch.Tensor, parts: Parts, batch_size: int = 256) -> torch.Tensor:
-    """Logits for uint8 (n, C, H, W) images with the network in eval mode."""
-    net.eval()
-    out = []
-    for start in range(0, len(images), batch_size):
-        x = normalize(images[start:start + batch_size].float().div_(255.0), parts.mean, parts.std).to(parts.device)
-        with _autocast(parts):
-            out.append(net(x).float().cpu())
-    return torch.cat(out) if out else torch.zeros(0, parts.head.n_outputs)
-
-
-def validation_metrics(task: Task, proba: np.ndarray, targets: np.ndarray) -> dict[str, float]:
-    """Per-epoch task metrics; the first one (mAP for multi-label, else accuracy) picks the best epoch."""
-    from sklearn.metrics import average_precision_score, f1_score
-
-    if task.type == "multilabel":
-        keep = targets.sum(axis=0) > 0
-        ap = average_precision_score(targets[:, keep], proba[:, keep], average="macro") if keep.any() else 0.0
-        return {"map": float(ap), "micro_f1": float(f1_score(targets, proba >= 0.5, average="micro", zero_division=0))}
-    predicted = proba.argmax(axis=1)
-    out = {"accuracy": float((predicted == targets).mean()),
-           "macro_f1": float(f1_score(targets, predicted, average="macro", zero_division=0))}
-    if task.type == "hierarchical":
-        for level in range(1, task.depth):
-            _, nodes = task.node_probabilities(proba, level)
-            _, truth = task.node_probabilities(np.eye(task.n_classes)[targets], level)
-            out[f"level_{level}_accuracy"] = float((nodes.argmax(axis=1) == truth.argmax(axis=1)).mean())
-    return out
-
-
 def validate(loop: Loop, val: ImageTensor) -> dict:
+    """Validation loss and the scorer's metrics, predicted by the bundle's inference path."""
+    from foveal.deep.inference import predict_logits
+
     parts = loop.parts
-    logits = predict_logits(parts.eval_net, val.images, parts)
+    logits = predict_logits(parts.eval_net, val.images, parts.inputs(loop.cfg.channels_last))
     loss = parts.head.eval_loss(logits, val.targets).item()
-    proba = parts.head.proba(logits).numpy()
-    return {"val_loss": loss, **validation_metrics(loop.task, proba, val.targets.numpy())}
+    scores = loop.scorer(parts.head.proba(logits).double().numpy(), val.targets.numpy()) if loop.scorer else {}
+    return {"val_loss": loss, **scores}
 
 
 def _end_epoch(loop: Loop, record: dict, val: ImageTensor | None) -> bool:
     """Record the epoch, track the best weights, decide early stopping; returns 'improved'."""
     state = loop.state
-    if val is not None and len(val):
-        record.update(validate(loop, val))
+    scores = validate(loop, val) if val is not None and len(val) else {}
+    record.update(scores)
+    state.metric = next((k for k in scores if k != "val_loss"), None)
     state.epoch += 1
     state.step = 0
     state.partial = {"loss": 0.0, "n": 0, "seconds": 0.0}
     record = {"epoch": state.epoch, **record, "lr": loop.parts.schedule.lr()}
     state.history.append(record)
-    score, loss = record.get("map", record.get("accuracy")), record.get("val_loss")
+    score, loss = record.get(state.metric) if state.metric else None, record.get("val_loss")
     improved = (score is None or state.best_score is None or score > state.best_score
                 or score == state.best_score and loss < state.best_loss)
     if improved:
@@ -281,25 +265,3 @@ def fit_loop(loop: Loop, train: ImageTensor, val: ImageTensor | None) -> Loop:
         loop.parts.eval_net.load_state_dict(loop.best_weights)
     loop.emit("on_train_end")
     return loop
-
-
-def fit_deep(cfg: TrainConfig, train_images: np.ndarray, train_targets: np.ndarray,
-             val_images: np.ndarray | None, val_targets: np.ndarray | None, task: Task,
-             callbacks: list[Callback] | None = None, ctx: DistContext | None = None):
-    """Train ``cfg.model`` on uint8 (n, H, W, C) images; returns (DeepModel, history).
-
-    The best epoch by the validation metric is kept (the last one without validation data).
-    """
-    from foveal.bundle.deep import DeepModel
-
-    from foveal.deep.setup import torch_threads
-
-    ctx = ctx or DistContext()
-    seed_everything(cfg.seed, cfg.deterministic)
-    train = ImageTensor.from_numpy(train_images, train_targets)
-    val = ImageTensor.from_numpy(val_images, val_targets) if val_images is not None else None
-    with torch_threads(cfg.workers):
-        parts = build_parts(cfg, task, train_images, train_targets, ctx)
-        loop = Loop(cfg, task, parts, ctx, callbacks=list(callbacks or []))
-        fit_loop(loop, train, val)
-    return DeepModel.from_parts(parts), loop.state.history

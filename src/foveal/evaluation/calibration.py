@@ -10,8 +10,9 @@ from __future__ import annotations
 import numpy as np
 from sklearn import metrics as skm
 
+from foveal.probability import EPS, renormalized
+
 N_BINS = 15
-EPS = 1e-12
 T_BOUNDS = (0.05, 20.0)
 
 
@@ -73,36 +74,11 @@ def brier(y: np.ndarray, proba: np.ndarray, multilabel: bool = False) -> float:
     return float(skm.brier_score_loss(y, proba, labels=np.arange(proba.shape[1])))
 
 
-def renormalized(proba: np.ndarray) -> np.ndarray:
-    """Rows rescaled to sum to exactly 1 when they already do up to float32 noise (deep models)."""
-    proba = np.asarray(proba, dtype=float)
-    sums = proba.sum(axis=1, keepdims=True)
-    if len(proba) and np.all(np.abs(sums - 1.0) < 1e-4):
-        return proba / sums
-    return proba
-
-
 def nll(y: np.ndarray, proba: np.ndarray, multilabel: bool = False) -> float:
     """Negative log-likelihood (scikit-learn's ``log_loss``; multi-label: mean per-label log loss)."""
     if multilabel:
         return float(np.mean([skm.log_loss(y[:, j], proba[:, j], labels=[0, 1]) for j in range(proba.shape[1])]))
     return float(skm.log_loss(y, renormalized(proba), labels=np.arange(proba.shape[1])))
-
-
-def apply_temperature(proba: np.ndarray, temperature: float, multilabel: bool = False) -> np.ndarray:
-    """Rescale probabilities by a temperature on their logits.
-
-    Single-label: ``softmax(log p / T)``; multi-label: ``sigmoid(logit(p) / T)`` per label.
-    ``T > 1`` softens, ``T < 1`` sharpens; the ranking of classes never changes.
-    """
-    proba = np.asarray(proba, dtype=float)
-    if multilabel:
-        p = np.clip(proba, EPS, 1 - EPS)
-        return 1.0 / (1.0 + np.exp(-(np.log(p) - np.log1p(-p)) / temperature))
-    z = np.log(np.clip(proba, EPS, None)) / temperature
-    z -= z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
 
 
 def fit_temperature(y: np.ndarray, proba: np.ndarray, multilabel: bool = False) -> float:

@@ -32,7 +32,7 @@ def describe(manifest: dict) -> str:
     for key in ("name", "arch", "architecture", "timm_name", "model"):
         if isinstance(model.get(key), str):
             return model[key]
-    return manifest.get("kind", "model")
+    return manifest.get("family", "model")
 
 
 def _common_data(predictors) -> str:
@@ -105,7 +105,8 @@ def comparison_json(entries: list[Entry]) -> dict:
     return {"task": first.result["task"], "data": first.data_name, "split": first.split,
             "n": first.result["n"],
             "models": [{"name": e.name, "bundle": str(e.evaluation.predictor.path),
-                        "kind": e.evaluation.predictor.kind, "size_bytes": e.size_bytes,
+                        "kind": e.evaluation.predictor.family, "family": e.evaluation.predictor.family,
+                        "runtime": e.evaluation.predictor.runtime, "size_bytes": e.size_bytes,
                         "inference_ms_per_image": e.ms_per_image,
                         "train_seconds": e.evaluation.predictor.manifest.get("training", {}).get("seconds"),
                         "metrics": e.evaluation.result["metrics"]} for e in entries]}

@@ -20,7 +20,7 @@ def comparison_rows(entries: list[Entry]) -> tuple[list[str], list[list]]:
     rows = []
     for e in entries:
         m = e.evaluation.result["metrics"]
-        rows.append([e.name, e.evaluation.predictor.kind, *(m.get(k) for k in metrics), e.size_bytes / 1e6,
+        rows.append([e.name, e.evaluation.predictor.family, *(m.get(k) for k in metrics), e.size_bytes / 1e6,
                      e.ms_per_image, e.evaluation.predictor.manifest.get("training", {}).get("seconds")])
     return header, rows
 

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from foveal.data.task import HierarchicalTask, MultilabelTask, Task
+from foveal.probability import renormalized
 
 HEADLINE = {
     "binary": ("accuracy", "balanced_accuracy", "f1", "roc_auc", "average_precision", "ece"),
@@ -30,7 +31,6 @@ def evaluate_predictions(task: Task, labels: Sequence, proba: np.ndarray) -> dic
     ``most_confused``; binary ``thresholds``; multi-label ``per_label``; hierarchical
     ``mistake_severity_counts``; all ``reliability`` (calibration bins).
     """
-    from foveal.evaluation.calibration import renormalized
     from foveal.evaluation.classification import predicted_indices, single_label
     from foveal.evaluation.hierarchy import hierarchical
     from foveal.evaluation.multilabel import multilabel
@@ -57,3 +57,30 @@ def headline(result: dict) -> dict:
     """The few metrics a summary shows first, in a fixed order per task."""
     m = result.get("metrics", {})
     return {k: m[k] for k in HEADLINE.get(result.get("task", ""), ()) if k in m}
+
+
+def epoch_scores(task: Task, y: np.ndarray, proba: np.ndarray) -> dict[str, float]:
+    """The few metrics a training run tracks per epoch, on encoded targets ``y``, defined exactly as
+    in :func:`evaluate_predictions`. The first one (mAP for multi-label, else accuracy) picks the best epoch."""
+    from sklearn import metrics as skm
+
+    from foveal.evaluation.classification import predicted_indices
+    from foveal.evaluation.hierarchy import level_accuracies
+    from foveal.evaluation.multilabel import label_average_precision, mean_average_precision, predicted_matrix
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=UserWarning)
+        warnings.simplefilter("ignore", category=RuntimeWarning)
+        if isinstance(task, MultilabelTask):
+            y_pred = predicted_matrix(task, proba)
+            return {"map": mean_average_precision(label_average_precision(y, proba)),
+                    "micro_f1": float(skm.f1_score(y, y_pred, average="micro", zero_division=0))}
+        y_pred = predicted_indices(task, renormalized(proba))
+        out = {"accuracy": float(skm.accuracy_score(y, y_pred)),
+               "macro_f1": float(skm.f1_score(y, y_pred, labels=np.arange(task.n_classes), average="macro",
+                                              zero_division=0))}
+        if isinstance(task, HierarchicalTask):
+            names = [task.classes[i] for i in y]
+            levels = level_accuracies(names, [task.classes[i] for i in y_pred], task.depth)
+            out.update({k: v for k, v in levels.items() if k != f"level_{task.depth}_accuracy"})
+        return out

@@ -14,15 +14,26 @@ def predicted_matrix(task: MultilabelTask, proba: np.ndarray) -> np.ndarray:
     return (proba >= task.thresholds[None, :]).astype(np.int64)
 
 
+def label_average_precision(y: np.ndarray, proba: np.ndarray) -> np.ndarray:
+    """scikit-learn's average precision per label; NaN for labels without a positive sample."""
+    has_pos = y.sum(axis=0) > 0
+    return np.array([skm.average_precision_score(y[:, j], proba[:, j]) if has_pos[j] else np.nan
+                     for j in range(y.shape[1])])
+
+
+def mean_average_precision(ap: np.ndarray) -> float:
+    """mAP over the labels that have positives (NaN when none has)."""
+    return float(np.nanmean(ap)) if np.isfinite(ap).any() else float("nan")
+
+
 def multilabel(task: MultilabelTask, y: np.ndarray, proba: np.ndarray) -> dict:
     y_pred = predicted_matrix(task, proba)
     has_pos = y.sum(axis=0) > 0
-    ap = np.array([skm.average_precision_score(y[:, j], proba[:, j]) if has_pos[j] else np.nan
-                   for j in range(task.n_classes)])
+    ap = label_average_precision(y, proba)
     m = {
         "subset_accuracy": skm.accuracy_score(y, y_pred),
         "hamming_loss": skm.hamming_loss(y, y_pred),
-        "map": float(np.nanmean(ap)) if has_pos.any() else float("nan"),
+        "map": mean_average_precision(ap),
         "label_cardinality": float(y.sum(axis=1).mean()) if len(y) else float("nan"),
         "predicted_label_cardinality": float(y_pred.sum(axis=1).mean()) if len(y) else float("nan"),
     }

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +13,40 @@ from sklearn import metrics as skm
 
 MAX_CURVES = 10
 DPI = 110
+
+
+FALLBACK_FONTS = ("DejaVu Sans", "Noto Sans CJK JP", "Noto Sans CJK SC", "WenQuanYi Zen Hei", "Droid Sans Fallback",
+                  "Noto Sans", "Noto Color Emoji", "Noto Emoji", "Symbola")
+
+
+@functools.cache
+def _fonts() -> tuple[tuple[str, ...], frozenset[int]]:
+    """The fallback fonts installed here, and every code point they can draw."""
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
+    found, covered = [], set()
+    for entry in font_manager.fontManager.ttflist:
+        if entry.name in FALLBACK_FONTS and entry.name not in found and entry.style == "normal":
+            try:
+                covered |= set(FT2Font(entry.fname).get_charmap())
+            except (OSError, RuntimeError):
+                continue
+            found.append(entry.name)
+    ordered = tuple(sorted(found, key=FALLBACK_FONTS.index)) or ("DejaVu Sans",)
+    return ordered, frozenset(covered)
+
+
+def plot_names(names: list[str], limit: int = 14) -> list[str]:
+    """Class names as figures can draw them: shortened, and ``#k`` (the class's row in the report's
+    tables) when no installed font has a glyph for them — the HTML tables keep the real names."""
+    covered = _fonts()[1]
+    out = []
+    for k, name in enumerate(names):
+        drawable = not covered or all(ord(c) in covered or c.isspace() for c in name)
+        text = name if drawable else f"#{k + 1}"
+        out.append(text if len(text) <= limit else text[:limit - 1] + "…")
+    return out
 
 
 def _figure(width: float, height: float, ncols: int = 1, nrows: int = 1, **kw):
@@ -27,6 +63,22 @@ def _png(fig) -> bytes:
     return buffer.getvalue()
 
 
+def drawn(fn):
+    """Draw a figure with the fallback fonts; glyph warnings are not the user's concern
+    (``plot_names`` already replaced names no installed font can draw)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from matplotlib import rc_context
+
+        with rc_context({"font.family": list(_fonts()[0])}), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*[Gg]lyph.*missing from")
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
+@drawn
 def confusion_heatmap(classes: list[str], counts: list[list[int]], normalized: list[list[float]]) -> bytes:
     """Row-normalised heat map; cells are annotated with counts when the matrix is small enough to read."""
     n = len(classes)
@@ -36,7 +88,7 @@ def confusion_heatmap(classes: list[str], counts: list[list[int]], normalized: l
     image = ax.imshow(np.asarray(normalized), cmap="Blues", vmin=0, vmax=1)
     fig.colorbar(image, ax=ax, shrink=0.8, label="share of the true class")
     ticks = np.arange(n)
-    names = [c if len(c) <= 14 else c[:13] + "…" for c in classes]
+    names = plot_names(classes)
     ax.set_xticks(ticks, names, rotation=90 if n > 6 else 0, fontsize=8 if n > 15 else 9)
     ax.set_yticks(ticks, names, fontsize=8 if n > 15 else 9)
     ax.set_xlabel("predicted")
@@ -54,14 +106,16 @@ def confusion_heatmap(classes: list[str], counts: list[list[int]], normalized: l
 def _curve_sets(task_type: str, classes: list[str], y: np.ndarray, proba: np.ndarray) -> list[tuple[str, np.ndarray, np.ndarray]]:
     """(name, binary truth, score) per curve: the positive class, or one-vs-rest per class/label."""
     if task_type == "binary":
-        return [(classes[1], (y == 1).astype(int), proba[:, 1])]
+        return [(plot_names(classes)[1], (y == 1).astype(int), proba[:, 1])]
     truth = y if y.ndim == 2 else (y[:, None] == np.arange(len(classes))[None, :]).astype(int)
     keep = [j for j in range(len(classes)) if 0 < truth[:, j].sum() < len(truth)]
     if len(keep) > MAX_CURVES:  # too many to read: pool them (micro-average)
         return [("micro-average", truth[:, keep].ravel(), proba[:, keep].ravel())]
-    return [(classes[j], truth[:, j], proba[:, j]) for j in keep]
+    shown = plot_names(classes, limit=24)
+    return [(shown[j], truth[:, j], proba[:, j]) for j in keep]
 
 
+@drawn
 def roc_pr_curves(task_type: str, classes: list[str], y: np.ndarray, proba: np.ndarray,
                   marks: dict | None = None) -> bytes | None:
     """ROC (left) and precision-recall (right) curves; None when no class has both outcomes."""
@@ -90,6 +144,7 @@ def roc_pr_curves(task_type: str, classes: list[str], y: np.ndarray, proba: np.n
     return _png(fig)
 
 
+@drawn
 def reliability_diagram(bins: list[dict], ece: float, n_bins: int = 15) -> bytes:
     """Observed frequency against confidence per bin, with the sample count per bin underneath."""
     fig, axes = _figure(5.2, 5.4, nrows=2, gridspec_kw={"height_ratios": [3, 1]}, sharex=True)
@@ -108,6 +163,7 @@ def reliability_diagram(bins: list[dict], ece: float, n_bins: int = 15) -> bytes
     return _png(fig)
 
 
+@drawn
 def threshold_plot(y: np.ndarray, score: np.ndarray, chosen: dict) -> bytes:
     """Precision, recall and F1 of the positive class as the threshold moves."""
     precision, recall, thresholds = skm.precision_recall_curve(y, score)
@@ -129,6 +185,7 @@ def threshold_plot(y: np.ndarray, score: np.ndarray, chosen: dict) -> bytes:
     return _png(fig)
 
 
+@drawn
 def bar_chart(values: dict[str, float], title: str, xlabel: str = "", ylabel: str = "") -> bytes:
     fig, axes = _figure(max(4.0, 0.6 * len(values) + 2), 3.2)
     ax = axes[0, 0]
@@ -163,6 +220,7 @@ def _unit_scale(values: list[float]) -> bool:
     return len(finite) > 0 and finite.min() >= 0.0 and finite.max() <= 1.0
 
 
+@drawn
 def learning_curves(path: Path) -> bytes | None:
     """Losses (left) and every other metric (right) against the epoch column of ``metrics.csv``."""
     parsed = read_metrics_csv(path)
@@ -186,6 +244,7 @@ def learning_curves(path: Path) -> bytes | None:
     return _png(fig)
 
 
+@drawn
 def grouped_bars(models: list[str], metrics: dict[str, list[float | None]], title: str) -> bytes:
     """One group of bars per metric, one bar per model."""
     names = list(metrics)
@@ -203,6 +262,7 @@ def grouped_bars(models: list[str], metrics: dict[str, list[float | None]], titl
     return _png(fig)
 
 
+@drawn
 def roc_overlay(curves: list[tuple[str, np.ndarray, np.ndarray]]) -> bytes:
     """ROC curves of several models (name, binary truth, positive-class score) on one plot."""
     fig, axes = _figure(5.4, 4.6)

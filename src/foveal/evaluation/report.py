@@ -195,7 +195,7 @@ def _model_card(predictor) -> str:
     training = m.get("training", {})
     classes = predictor.task.classes
     facts = [
-        ("bundle", str(predictor.path)), ("kind", m.get("kind")), ("task", predictor.task.type),
+        ("bundle", str(predictor.path)), ("family", m.get("family")), ("runtime", m.get("runtime")), ("task", predictor.task.type),
         ("classes", ", ".join(classes[:30]) + (" …" if len(classes) > 30 else "")),
         ("model", json.dumps(m.get("model", {}), sort_keys=True)),
         ("preprocessing", json.dumps(m.get("preprocessing", {}), sort_keys=True)),

@@ -1,6 +1,6 @@
 """K-fold cross-validation through the ordinary training entry point, so every model kind works.
 
-Each fold is a normal training run (``run_training``) on a copy of the data
+Each fold is a normal training run (``foveal.runs.pipeline.run_training``) on a copy of the data
 whose ``split`` column marks that fold ``val`` and the rest ``train``; its
 bundle then predicts the held-out fold. The run folder holds ``fold-<k>/``
 run folders, ``cv.json``, ``folds.csv`` and ``oof.csv`` (out-of-fold
@@ -9,8 +9,6 @@ probabilities, one row per sample).
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -58,12 +56,16 @@ def cv_data(cfg: TrainConfig, include_test: bool) -> tuple[Dataset, list[str]]:
 
 def run_cv(cfg: TrainConfig, folds: int = 5, include_test: bool = False) -> CVResult:
     """Train and score ``folds`` models; returns per-fold metrics, mean and std, and OOF probabilities."""
-    from foveal.evaluation.folds import assign_folds
-    from foveal.training import make_run_dir
+    from foveal.data.folds import assign_folds
+    from foveal.runs.folder import RunFolder
+    from foveal.runs.pipeline import checked_engine
 
+    engine = checked_engine(cfg).name
+    folder = RunFolder.plan(cfg, stem=f"cv-{cfg.model}")
     data, names = cv_data(cfg, include_test)
     fold_of = assign_folds(data.task, data.labels, folds, cfg.seed, data.group)
-    run_dir = make_run_dir(replace(cfg, name=cfg.name or f"cv-{cfg.model}"))
+    run_dir = folder.create()
+    folder.write_config(cfg, engine)
     results = [_run_fold(cfg, data, fold_of, f, run_dir) for f in range(folds)]
     summary, oof = _summarize(cfg, data, names, results, folds, include_test)
     oof_csv = atomic_write_text(run_dir / "oof.csv", oof)
@@ -75,20 +77,17 @@ def run_cv(cfg: TrainConfig, folds: int = 5, include_test: bool = False) -> CVRe
 def _run_fold(cfg: TrainConfig, data: Dataset, fold_of: np.ndarray, f: int, run_dir: Path) -> FoldResult:
     from foveal.bundle import load_bundle
     from foveal.evaluation.metrics import evaluate_predictions
-    from foveal.training import run_training
+    from foveal.runs.pipeline import run_training
 
     fold_data = replace(data, split=["val" if k == f else "train" for k in fold_of])
-    overrides = {"data": fold_data, "out": str(run_dir / f"fold-{f + 1}"), "name": None}
-    if "report" in TrainConfig.__dataclass_fields__:
-        overrides["report"] = False
-    trained = run_training(replace(cfg, **overrides))
+    trained = run_training(replace(cfg, data=fold_data, out=str(run_dir / f"fold-{f + 1}"), name=None, report=False))
     held = np.flatnonzero(fold_of == f)
     predictor = load_bundle(trained.bundle)
     proba, loaded = predictor.predict_dataset(data.subset(held), max_skip_ratio=1.0)
     labels = [data.labels[held[i]] for i in loaded.kept]
     metrics = evaluate_predictions(data.task, labels, proba)["metrics"] if len(labels) else {}
     return FoldResult(f + 1, trained.run_dir, trained.n_train, len(labels), trained.seconds, metrics,
-                      held[loaded.kept], proba, loaded.skipped, predictor.kind)
+                      held[loaded.kept], proba, loaded.skipped, predictor.family)
 
 
 def mean_std(per_fold: list[dict]) -> tuple[dict, dict]:
@@ -127,34 +126,33 @@ def _summarize(cfg: TrainConfig, data: Dataset, names: list[str], results: list[
 
 def oof_csv_text(data: Dataset, names: list[str], rows: np.ndarray, proba: np.ndarray,
                  fold_by_row: dict[int, int]) -> str:
-    """``path,label,fold,prediction,<class>...``: one row per predicted sample, in data order."""
+    """``path,label,fold,prediction,<class>...``: one row per predicted sample, in data order
+    (text cells a spreadsheet would run as formulas are neutralised; ``csvio.read_csv`` restores them)."""
+    from foveal.csvio import csv_text
     from foveal.data.task import MultilabelTask
 
     task = data.task
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["path", "label", "fold", "prediction", *task.classes])
     predictions = task.decode(proba) if len(rows) else []
+    out = []
     for i, p, pred in zip(rows, proba, predictions):
         label = data.labels[i]
         text = "|".join(label) if isinstance(task, MultilabelTask) else label
         guess = "|".join(pred.label) if isinstance(pred.label, list) else pred.label
-        writer.writerow([names[int(i)], text, fold_by_row[int(i)], guess, *(f"{v:.6g}" for v in p)])
-    return buffer.getvalue()
+        out.append([names[int(i)], text, fold_by_row[int(i)], guess, *(float(f"{v:.6g}") for v in p)])
+    return csv_text(["path", "label", "fold", "prediction", *task.classes], out)
 
 
 def folds_csv(summary: dict) -> str:
     """One row per fold plus mean and std rows, one column per metric."""
+    from foveal.csvio import csv_text
+
     names = list(summary["mean"])
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["fold", "n_train", "n_val", *names])
-    for f in summary["folds"]:
-        writer.writerow([f["fold"], f["n_train"], f["n_val"], *(_num(f["metrics"].get(k)) for k in names)])
-    writer.writerow(["mean", "", "", *(_num(summary["mean"][k]) for k in names)])
-    writer.writerow(["std", "", "", *(_num(summary["std"][k]) for k in names)])
-    return buffer.getvalue()
+    rows = [[f["fold"], f["n_train"], f["n_val"], *(_num(f["metrics"].get(k)) for k in names)]
+            for f in summary["folds"]]
+    rows.append(["mean", "", "", *(_num(summary["mean"][k]) for k in names)])
+    rows.append(["std", "", "", *(_num(summary["std"][k]) for k in names)])
+    return csv_text(["fold", "n_train", "n_val", *names], rows)
 
 
-def _num(value) -> str:
-    return "" if value is None or value != value else f"{value:.6g}"
+def _num(value):
+    return "" if value is None or value != value else float(f"{value:.6g}")

@@ -1,4 +1,4 @@
-"""Calibrated and re-thresholded child bundles (written by :func:`foveal.bundle.derive.derive_bundle`)."""
+"""``foveal calibrate``: temperature scaling fitted on validation data, written as a child bundle."""
 
 from __future__ import annotations
 
@@ -46,7 +46,8 @@ def calibrate_bundle(bundle, data, out: str | Path, split: str | None = None,
     """Fit temperature scaling on DATA's validation split and write a calibrated child bundle."""
     from foveal.bundle import load_bundle
     from foveal.data.load import load_dataset
-    from foveal.evaluation.calibration import T_BOUNDS, apply_temperature, ece, fit_temperature, nll
+    from foveal.evaluation.calibration import T_BOUNDS, ece, fit_temperature, nll
+    from foveal.probability import apply_temperature
 
     predictor = load_bundle(bundle) if isinstance(bundle, (str, Path)) else bundle
     ds = load_dataset(data, predictor.task)
@@ -96,20 +97,3 @@ def _task_with_moved_thresholds(task, temperature: float) -> dict:
     if data.get("decision_threshold") is not None:
         data["decision_threshold"] = _moved(data["decision_threshold"], temperature)
     return data
-
-
-def save_threshold_bundle(evaluation, choice: str, out: str | Path) -> tuple[Path, float]:
-    """Write a child of the evaluated binary bundle whose decisions use the chosen threshold."""
-    from foveal.evaluation.thresholds import choose_threshold
-
-    predictor = evaluation.predictor
-    if predictor.task.type != "binary":
-        raise ConfigError(f"--save-threshold applies to binary tasks, this bundle is {predictor.task.type}",
-                          "drop --save-threshold")
-    y = predictor.task.encode(evaluation.labels)
-    threshold = choose_threshold(choice, y, evaluation.proba[:, 1])
-    task = {**predictor.task.to_json(), "decision_threshold": threshold}
-    changes = {"task": task, "decision": {"threshold": threshold, "method": choice, "positive": predictor.task.positive,
-                                          "fitted_on": {"data": evaluation.data_name, "split": evaluation.split,
-                                                        "n": int(len(y))}}}
-    return derive_bundle(predictor, out, changes, "save-threshold"), threshold

@@ -1,0 +1,86 @@
+"""Training engines by name: what turns a validated config and decoded data into a fitted model.
+
+An engine is a class with:
+
+- ``name``: the key it registers under (``classical``, ``deep``; later ``distill``, ``pretrain``, …);
+- ``check(cfg)``: refuse bad values and combinations that need no data (model names, estimator
+  parameters, files named by options) — called before anything is read;
+- ``check_task(cfg, task)``: the same for combinations that depend on the task;
+- ``load(cfg, ds, validation=True)``: the :class:`~foveal.runs.data.RunData` (picks the preprocessing and cache,
+  then ``load_run_data`` decodes and splits);
+- ``fit(cfg, data, folder)``: a :class:`Fitted` (``folder`` is None for in-memory fits such as
+  ``ImageClassifier``; deep engines write checkpoints into it).
+
+``foveal.runs.pipeline.run_training`` drives every engine through the same life.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from foveal.config import CLASSICAL, DEEP, TrainConfig
+from foveal.errors import ConfigError
+
+_ENGINES: dict[str, str] = {
+    CLASSICAL: "foveal.runs.classical:ClassicalEngine",
+    DEEP: "foveal.runs.deep:DeepEngine",
+}
+
+
+@dataclass
+class Fitted:
+    """An engine's result: a model with ``predict_proba`` and ``files``, the bundle's ``model`` section,
+    and what the engine adds to the manifest's ``training`` section."""
+
+    model: Any
+    spec: dict
+    summary: dict = field(default_factory=dict)
+    parent: dict | None = None  # lineage.parent when the run starts from a bundle (--init-from)
+    notes: list[str] = field(default_factory=list)  # lines for the console (early stopping, transfer, …)
+    history: list[dict] = field(default_factory=list)  # per-epoch records of iterative engines (metrics.csv)
+
+
+class Engine(Protocol):
+    name: str
+
+    def check(self, cfg: TrainConfig) -> None: ...
+    def check_task(self, cfg: TrainConfig, task) -> None: ...
+    def load(self, cfg: TrainConfig, ds, validation: bool = True): ...
+    def fit(self, cfg: TrainConfig, data, folder) -> Fitted | None: ...
+
+
+def register_engine(name: str, target: str) -> None:
+    """Make ``name`` resolve to ``target`` ("package.module:Class")."""
+    _ENGINES[name] = target
+
+
+def get_engine(name: str) -> Engine:
+    if name not in _ENGINES:
+        raise ConfigError(f"no training engine named {name!r}", f"use one of {', '.join(sorted(_ENGINES))}")
+    module, attr = _ENGINES[name].split(":")
+    return getattr(importlib.import_module(module), attr)()
+
+
+def engine_name(cfg: TrainConfig) -> str:
+    """``classical`` for scikit-learn estimators, ``deep`` for cnn-small, timm names and ``--init-from``."""
+    from foveal.classical.estimators import ESTIMATORS
+
+    if cfg.init_from:
+        return DEEP
+    if cfg.model in ESTIMATORS:
+        return CLASSICAL
+    from foveal.deep.models import is_deep_model
+
+    if is_deep_model(cfg.model):
+        return DEEP
+    import difflib
+
+    from foveal.deep.models import OWN_MODELS
+
+    close = difflib.get_close_matches(cfg.model, [*ESTIMATORS, *OWN_MODELS, "resnet18", "mobilenetv3_small_050"], n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    raise ConfigError(f"unknown model {cfg.model!r}",
+                      f"{hint}classical: {', '.join(ESTIMATORS)}; deep: cnn-small or any timm architecture "
+                      "(`foveal models PATTERN` lists them)")

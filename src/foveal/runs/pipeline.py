@@ -1,0 +1,138 @@
+"""One run's life, for every engine: validate the whole configuration → load and split the data
+→ fit → write the bundle and run folder → report.
+
+Nothing is decoded and no folder is created before every option has been checked; a run that
+fails before it saved anything leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from foveal.config import TrainConfig, flag_of, spec
+from foveal.data.task import MultilabelTask
+from foveal.errors import ConfigError
+from foveal.runs.engines import Engine, Fitted, engine_name, get_engine
+from foveal.runs.folder import RunFolder
+
+ENGINE_WORDS = {"classical": "a classical model", "deep": "a deep model"}
+EXAMPLE_MODEL = {"classical": "svm", "deep": "cnn-small"}
+
+
+@dataclass
+class TrainResult:
+    run_dir: Path
+    bundle: Path
+    metrics: dict
+    n_train: int
+    n_val: int
+    seconds: float
+    skipped: list[dict] = field(default_factory=list)
+    task: str = ""
+    preprocessing: dict = field(default_factory=dict)
+    config: TrainConfig | None = None
+    engine: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+def stray_options(cfg: TrainConfig, engine: str) -> tuple[list[str], str, str]:
+    """The options set explicitly (flags or YAML) that mean nothing to ``engine``, and what to say."""
+    stray = [name for name in cfg.given if engine not in spec(name).applies]
+    if not stray:
+        return [], "", ""
+    other = sorted({a for name in stray for a in spec(name).applies})[0]
+    flags = ", ".join(flag_of(n) for n in stray)
+    what = (f"{flags} {'applies' if len(stray) == 1 else 'apply'} to {other} models, not {cfg.model} "
+            f"({ENGINE_WORDS.get(engine, engine)})")
+    fix = (f"drop {'it' if len(stray) == 1 else 'them'}, or choose {ENGINE_WORDS.get(other, other)} "
+           f"such as --model {EXAMPLE_MODEL.get(other, other)}")
+    return stray, what, fix
+
+
+def check_applies(cfg: TrainConfig, engine: str) -> None:
+    """Refuse options set explicitly that mean nothing to ``engine`` (never silently ignored)."""
+    stray, what, fix = stray_options(cfg, engine)
+    if stray:
+        raise ConfigError(what, fix)
+
+
+def checked_engine(cfg: TrainConfig, name: str | None = None) -> Engine:
+    """The engine for ``cfg`` after every check that needs no data."""
+    name = name or engine_name(cfg)
+    check_applies(cfg, name)
+    engine = get_engine(name)
+    engine.check(cfg)
+    return engine
+
+
+def run_training(cfg: TrainConfig, resume: Path | None = None, engine: str | None = None) -> TrainResult | None:
+    """Train and write a run folder; returns None on DDP ranks other than 0."""
+    from foveal.data.load import load_dataset
+
+    started = time.perf_counter()
+    if not cfg.data:
+        raise ConfigError("no training data given", "pass DATA: a folder, a manifest or a built-in dataset name")
+    eng = checked_engine(cfg, engine)
+    folder = RunFolder.resuming(resume) if resume else RunFolder.plan(cfg)
+    ds = load_dataset(cfg.data, cfg.task)
+    eng.check_task(cfg, ds.task)
+    data = eng.load(cfg, ds)
+    try:
+        fitted = eng.fit(cfg, data, folder)
+    except BaseException:
+        folder.discard_if_unused()
+        raise
+    if fitted is None:
+        return None
+    return finish(cfg, eng.name, data, fitted, folder, started)
+
+
+def fit_model(cfg: TrainConfig, ds, engine: str | None = None, validation: bool = True) -> tuple[Fitted, object]:
+    """Fit without a run folder (``ImageClassifier``): the same checks, data handling and engine;
+    ``validation=False`` trains on every sample (no hold-out)."""
+    eng = checked_engine(cfg, engine)
+    eng.check_task(cfg, ds.task)
+    data = eng.load(cfg, ds, validation)
+    return eng.fit(cfg, data, None), data
+
+
+def validate(data, model) -> tuple[dict, np.ndarray | None]:
+    """Predict the validation part once: tune multi-label thresholds on it (updating the task), then score it."""
+    from foveal.evaluation.metrics import evaluate_predictions
+    from foveal.evaluation.thresholds import tune_label_thresholds
+
+    if len(data.val.loaded.kept) == 0:
+        return {}, None
+    proba = model.predict_proba(data.val.loaded.images)
+    labels = data.val.labels()
+    if isinstance(data.task, MultilabelTask):
+        data.ds.task = MultilabelTask(data.task.classes, tune_label_thresholds(proba, data.task.encode(labels)))
+    return evaluate_predictions(data.ds.task, labels, proba), proba
+
+
+def finish(cfg: TrainConfig, engine: str, data, fitted: Fitted, folder: RunFolder, started: float) -> TrainResult:
+    """Score the validation part, then write the bundle, the run files and the report."""
+    from foveal.bundle.format import save_bundle
+    from foveal.runs.record import bundle_manifest, write_run_files
+
+    metrics, proba = validate(data, fitted.model)
+    seconds = time.perf_counter() - started
+    manifest = bundle_manifest(cfg, engine, data, fitted, metrics, seconds)
+    if not folder.ready:
+        folder.create()
+        folder.write_config(cfg, engine)
+    run_dir = folder.path
+    bundle = save_bundle(run_dir / "model", manifest, fitted.model.files())
+    write_run_files(run_dir, metrics, data.skipped)
+    if cfg.report:
+        from foveal.evaluation.report import write_training_report
+
+        write_training_report(run_dir, bundle, data.val.ds, data.val.loaded, proba)
+    return TrainResult(run_dir=run_dir, bundle=bundle, metrics=metrics, n_train=len(data.train.loaded.kept),
+                       n_val=len(data.val.loaded.kept), seconds=manifest["training"]["seconds"],
+                       skipped=data.skipped, task=data.task.type, preprocessing=manifest["preprocessing"],
+                       config=cfg, engine=engine, notes=fitted.notes)
