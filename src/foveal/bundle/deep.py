@@ -27,7 +27,7 @@ class DeepModel:
         from foveal.deep.inference import InputSpec
 
         self.net = net.eval()
-        self.head = head
+        self.head = head.cpu()  # probabilities are computed from CPU logits
         self.mean = torch.as_tensor(mean, dtype=torch.float32)
         self.std = torch.as_tensor(std, dtype=torch.float32)
         self.spec = spec

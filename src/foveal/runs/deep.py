@@ -186,7 +186,7 @@ class DeepEngine:
         if not loop.ctx.is_main:
             return None
         data.prep = replace(data.prep, mean=tuple(parts.mean.tolist()), std=tuple(parts.std.tolist()))
-        model = DeepModel(parts.eval_net.cpu(), parts.head.cpu(), parts.mean, parts.std, parts.spec)
+        model = DeepModel(parts.eval_net, parts.head, parts.mean, parts.std, parts.spec, device=str(parts.device))
         parent = None
         if self.parent:
             from foveal.bundle.derive import parent_ref
