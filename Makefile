@@ -34,6 +34,9 @@ test: $(STAMP) ## Create .venv if needed, install with dev extras, run the test 
 bench: $(STAMP) ## Run the benchmarks (ratios against references measured in the same run)
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/trainer.py
+	$(BIN)/python bench/serve.py
+	$(BIN)/python bench/compress.py
+	$(BIN)/python bench/distill.py
 
 bench-accuracy: $(STAMP) ## Reproduce the held-out accuracies of the README (about 10 min)
 	$(BIN)/python bench/accuracy.py

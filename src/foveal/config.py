@@ -10,7 +10,6 @@ Nothing here imports torch, so ``--help`` stays fast.
 
 from __future__ import annotations
 
-import math
 from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -19,64 +18,38 @@ import yaml
 
 from foveal.data.decode import DEFAULT_MAX_PIXELS
 from foveal.errors import ConfigError
+from foveal.options import BOTH, Named, Option, check, opt, typed
 
 CLASSICAL, DEEP = "classical", "deep"
-BOTH = (CLASSICAL, DEEP)
+PRETRAIN = "pretrain"  # self-supervised pretraining (foveal.learn): a deep engine without labels
+DEEP_RUNS = (DEEP, PRETRAIN)
+EVERY = (*BOTH, PRETRAIN)
+SSL_METHODS = ("simclr", "byol", "rotation", "colorization", "inpainting", "autoencoder")
+DISTILL = "distill"  # knowledge distillation (foveal distill): a deep or classical student of a teacher bundle
 
 TASKS = ("auto", "binary", "multiclass", "multilabel", "hierarchical")
 SCALES = ("auto", "standard", "none")
 OPTIMIZERS = ("adamw", "adam", "sgd", "rmsprop")
 SCHEDULES = ("cosine", "step", "onecycle", "none")
-AUGMENT_PRESETS = ("none", "light", "standard", "strong")
+AUGMENT_PRESETS = ("none", "light", "standard", "strong", "robust")
 CACHE_MODES = ("auto", "ram", "none")
 LOSSES = ("ce", "focal")
 MAX_IMAGE_SIDE = 2048
 
 PANELS = {"data": "Data and model", "run": "Run folder", CLASSICAL: "Classical models", DEEP: "Deep models",
           "augment": "Augmentation (deep models; overrides the --augment preset)",
-          "transfer": "Transfer learning (deep models)"}
-
-
-@dataclass(frozen=True)
-class Option:
-    """How one option is typed, shown and checked.
-
-    ``kind``: int, float, str, bool, dict, size (a number or a word), range ("lo,hi").
-    ``applies``: the engines the option means something to. ``estimator``: whether
-    ``ImageClassifier`` takes it as a constructor parameter (run-folder options do not).
-    """
-
-    help: str
-    kind: str
-    panel: str = "data"
-    flag: str | None = None  # "--report/--no-report"; None: derived from the name
-    cli: bool = True  # False: YAML / Python only
-    short: str | None = None
-    choices: tuple = ()
-    words: tuple = ()  # kind "size": the words allowed besides a number
-    low: float | None = None
-    high: float | None = None
-    high_open: bool = False
-    low_open: bool = False
-    applies: tuple[str, ...] = BOTH
-    estimator: bool = True
-    metavar: str | None = None
-    example: str = ""
-
-    def cli_flag(self, name: str) -> str:
-        return self.flag or "--" + name.replace("_", "-")
-
-
-def opt(default: Any, help: str, kind: str, **spec: Any):
-    """A dataclass field whose metadata is its :class:`Option`."""
-    option = Option(help=help, kind=kind, **spec)
-    if isinstance(default, (dict, list)):
-        return field(default_factory=lambda: type(default)(default), metadata={"option": option})
-    return field(default=default, metadata={"option": option})
+          "transfer": "Transfer learning (deep models)",
+          PRETRAIN: "Self-supervised pretraining (foveal pretrain)",
+          DISTILL: "Distillation (foveal distill)"}
 
 
 def _deep(**spec) -> dict:
     return {"panel": DEEP, "applies": (DEEP,), **spec}
+
+
+def _run(**spec) -> dict:
+    """Deep options that self-supervised pretraining takes too."""
+    return {"panel": DEEP, "applies": DEEP_RUNS, **spec}
 
 
 def _aug(help: str, high: float | None = None, kind: str = "float") -> Any:
@@ -89,28 +62,33 @@ class TrainConfig:
     in the run folder as ``config.yaml``."""
 
     data: Any = opt("", "Folder, manifest (.csv/.jsonl/.parquet), built-in dataset name or Dataset.", "str",
-                    estimator=False, cli=False)
+                    estimator=False, cli=False, applies=EVERY)
     model: str = opt("svm", "Classical: svm, knn, random-forest, decision-tree, logistic; deep: cnn-small or any "
-                     "timm architecture (`foveal models PATTERN`).", "str", short="-m", example="cnn-small")
+                     "timm architecture (`foveal models PATTERN`).", "str", short="-m", example="cnn-small",
+                     applies=EVERY)
     task: str = opt("auto", "What is predicted.", "str", choices=TASKS)
     image_size: Any = opt("auto", "Side in pixels, auto (the data's common size, at most 64; deep: at least 32) "
                           f"or model (a timm model's own size); at most {MAX_IMAGE_SIDE}.", "size",
-                          words=("auto", "model"), low=8, high=MAX_IMAGE_SIDE, example="64")
+                          words=("auto", "model"), low=8, high=MAX_IMAGE_SIDE, example="64", applies=EVERY)
     channels: Any = opt("auto", "1 (gray), 3 (RGB) or auto (gray when every sampled image is).", "size",
-                        words=("auto",), choices=(1, 3), metavar="1|3|auto")
+                        words=("auto",), choices=(1, 3), metavar="1|3|auto", applies=EVERY)
     val_fraction: float = opt(0.2, "Held out for validation when DATA has no val split.", "float", low=0.0,
                               high=1.0, low_open=True, high_open=True)
-    seed: int = opt(0, "Random seed (splits, initialisation, augmentation).", "int", low=0, high=2**32 - 1)
+    seed: int = opt(0, "Random seed (splits, initialisation, augmentation).", "int", low=0, high=2**32 - 1,
+                    applies=EVERY)
     max_skip_ratio: float = opt(0.1, "Abort when more than this share of the images cannot be decoded.", "float",
-                                low=0.0, high=1.0)
+                                low=0.0, high=1.0, applies=EVERY)
     max_pixels: int = opt(DEFAULT_MAX_PIXELS, "Refuse images with more pixels (decompression bombs).", "int",
-                          low=1)
+                          low=1, applies=EVERY)
+    reweight: str | None = opt(None, "Weight training samples so every COLUMN value × class counts equally "
+                               "(a manifest column such as site or skin_tone, or group; `foveal audit` measures "
+                               "the gaps).", "str", metavar="COLUMN", example="site")
     # run folder
     out: str | None = opt(None, "Run folder (new or empty). [default: runs/<name>-<n>]", "str", panel="run",
-                          short="-o", estimator=False)
+                          short="-o", estimator=False, applies=EVERY)
     name: str | None = opt(None, "Run name: runs/<name>, then <name>-2, … [default: <model>-<n>]", "str",
-                           panel="run", estimator=False)
-    project: str = opt("runs", "Parent folder of run folders.", "str", panel="run", estimator=False)
+                           panel="run", estimator=False, applies=EVERY)
+    project: str = opt("runs", "Parent folder of run folders.", "str", panel="run", estimator=False, applies=EVERY)
     report: bool = opt(True, "Write report.html (the validation report) into the run folder.", "bool",
                        panel="run", estimator=False, flag="--report/--no-report")
     # classical models
@@ -123,15 +101,15 @@ class TrainConfig:
     feature_params: dict = opt({}, "Feature parameters, e.g. {hog: {orientations: 12}} (YAML / Python).", "dict",
                                panel=CLASSICAL, cli=False, applies=(CLASSICAL,))
     # deep models
-    epochs: int = opt(30, "Training epochs.", "int", low=1, high=100_000, **_deep())
-    batch_size: int = opt(64, "Images per batch (per process under torchrun).", "int", low=1, high=65_536, **_deep())
-    lr: float = opt(1e-3, "Peak learning rate.", "float", low=0.0, low_open=True, **_deep(), example="3e-3")
-    optimizer: str = opt("adamw", "Optimizer.", "str", choices=OPTIMIZERS, **_deep())
-    schedule: str = opt("cosine", "Learning-rate schedule (per update).", "str", choices=SCHEDULES, **_deep())
+    epochs: int = opt(30, "Training epochs.", "int", low=1, high=100_000, **_run())
+    batch_size: int = opt(64, "Images per batch (per process under torchrun).", "int", low=1, high=65_536, **_run())
+    lr: float = opt(1e-3, "Peak learning rate.", "float", low=0.0, low_open=True, **_run(), example="3e-3")
+    optimizer: str = opt("adamw", "Optimizer.", "str", choices=OPTIMIZERS, **_run())
+    schedule: str = opt("cosine", "Learning-rate schedule (per update).", "str", choices=SCHEDULES, **_run())
     warmup_epochs: float = opt(1.0, "Linear warm-up epochs (at most a fifth of the run).", "float", low=0.0,
-                               **_deep())
-    weight_decay: float = opt(0.05, "Decoupled weight decay (not on biases and norms).", "float", low=0.0, **_deep())
-    l1: float = opt(0.0, "L1 penalty on weights.", "float", low=0.0, **_deep())
+                               **_run())
+    weight_decay: float = opt(0.05, "Decoupled weight decay (not on biases and norms).", "float", low=0.0, **_run())
+    l1: float = opt(0.0, "L1 penalty on weights.", "float", low=0.0, **_run())
     dropout: float = opt(0.1, "Dropout before the classifier.", "float", low=0.0, high=1.0, high_open=True,
                          **_deep())
     label_smoothing: float = opt(0.0, "Label smoothing.", "float", low=0.0, high=1.0, high_open=True, **_deep())
@@ -142,18 +120,18 @@ class TrainConfig:
     ema_decay: float = opt(0.998, "EMA decay per update (warmed up from 0).", "float", low=0.0, high=1.0,
                            high_open=True, **_deep())
     amp: bool = opt(False, "Mixed precision (bf16; fp16 with loss scaling on GPUs without bf16).", "bool",
-                    flag="--amp/--no-amp", **_deep())
-    grad_clip: float = opt(0.0, "Clip the gradient norm to this (0: off).", "float", low=0.0, **_deep())
-    accumulate: int = opt(1, "Batches per optimizer update.", "int", low=1, high=4096, **_deep())
+                    flag="--amp/--no-amp", **_run())
+    grad_clip: float = opt(0.0, "Clip the gradient norm to this (0: off).", "float", low=0.0, **_run())
+    accumulate: int = opt(1, "Batches per optimizer update.", "int", low=1, high=4096, **_run())
     deterministic: bool = opt(False, "Deterministic algorithms (bitwise-reproducible on CPU).", "bool",
-                              flag="--deterministic/--no-deterministic", **_deep())
-    compile: bool = opt(False, "torch.compile the network.", "bool", flag="--compile/--no-compile", **_deep())
+                              flag="--deterministic/--no-deterministic", **_run())
+    compile: bool = opt(False, "torch.compile the network.", "bool", flag="--compile/--no-compile", **_run())
     channels_last: bool = opt(False, "Channels-last memory format.", "bool",
-                              flag="--channels-last/--no-channels-last", **_deep())
+                              flag="--channels-last/--no-channels-last", **_run())
     workers: int = opt(0, "CPU threads for torch (0: torch's default). Batches come from an in-RAM tensor.", "int",
-                       low=0, high=1024, **_deep())
+                       low=0, high=1024, **_run())
     cache: str = opt("auto", "auto, ram (decoded images kept in RAM) or none (decode batches from files).", "str",
-                     choices=CACHE_MODES, **_deep())
+                     choices=CACHE_MODES, **_run())
     augment: str = opt("light", "Augmentation preset (`foveal data preview` shows it).", "str",
                        choices=AUGMENT_PRESETS, **_deep())
     mixup: float = opt(0.0, "Mixup alpha (single-label tasks; 0: off).", "float", low=0.0, **_deep())
@@ -166,7 +144,7 @@ class TrainConfig:
     hierarchical_softmax: bool = opt(False, "Hierarchical tasks: conditional softmax along the true path "
                                      "(scalable) instead of a loss per level.", "bool",
                                      flag="--hierarchical-softmax/--per-level", **_deep())
-    device: str = opt("auto", "auto, cpu or cuda.", "str", choices=("auto", "cpu", "cuda"), **_deep())
+    device: str = opt("auto", "auto, cpu or cuda.", "str", choices=("auto", "cpu", "cuda"), **_run())
     # augmentation overrides (None: the preset's value)
     hflip: float | None = _aug("Probability of a left-right flip.", high=1.0)
     vflip: float | None = _aug("Probability of an up-down flip.", high=1.0)
@@ -181,7 +159,8 @@ class TrainConfig:
     erase: float | None = _aug("Probability of erasing a small box (never the whole centre).", high=1.0)
     # transfer learning
     pretrained: str | None = opt(None, "Initial weights (.safetensors or weights-only .pth; timm or torchvision "
-                                 "names).", "str", panel="transfer", applies=(DEEP,))
+                                 "names), or a deep bundle such as a `foveal pretrain` backbone.", "str",
+                                 panel="transfer", applies=(DEEP,))
     freeze_backbone: bool = opt(False, "Train only the classifier (a linear probe); needs --pretrained or "
                                 "--init-from.", "bool", panel="transfer", applies=(DEEP,),
                                 flag="--freeze-backbone/--no-freeze-backbone")
@@ -191,15 +170,40 @@ class TrainConfig:
                                    panel="transfer", low=0.0, high=1.0, applies=(DEEP,))
     init_from: str | None = opt(None, "Fine-tune an existing deep bundle (new labels get a new head).", "str",
                                 panel="transfer", applies=(DEEP,))
+    # self-supervised pretraining (foveal pretrain)
+    method: str = opt("simclr", "Pretraining method: contrastive simclr or byol, pretext rotation, colorization or "
+                      "inpainting, or a convolutional autoencoder.", "str", panel=PRETRAIN, choices=SSL_METHODS,
+                      applies=(PRETRAIN,), estimator=False)
+    projection_dim: int = opt(128, "Output size of the simclr / byol projection head.", "int", panel=PRETRAIN,
+                              low=8, high=8192, applies=(PRETRAIN,), estimator=False)
+    temperature: float = opt(0.2, "simclr: NT-Xent temperature.", "float", panel=PRETRAIN, low=0.0, low_open=True,
+                             high=10.0, applies=(PRETRAIN,), estimator=False)
+    momentum: float = opt(0.99, "byol: momentum of the target network at the start (rises to 1 on a cosine).",
+                          "float", panel=PRETRAIN, low=0.0, high=1.0, high_open=True, applies=(PRETRAIN,),
+                          estimator=False)
+    min_scale: float = opt(0.25, "simclr / byol: smallest random crop, as a share of the image area.", "float",
+                           panel=PRETRAIN, low=0.01, high=1.0, applies=(PRETRAIN,), estimator=False)
+    mask_ratio: float = opt(0.4, "inpainting: share of the image hidden in square patches.", "float", panel=PRETRAIN,
+                            low=0.05, high=0.9, applies=(PRETRAIN,), estimator=False)
+    # knowledge distillation (foveal distill; its command line names the last two --temperature and --alpha)
+    teacher: str | None = opt(None, "Teacher bundle whose predictions the student learns.", "str", panel=DISTILL,
+                              cli=False, applies=(DISTILL,), estimator=False)
+    distill_temperature: float = opt(4.0, "Softening temperature of teacher and student probabilities in the "
+                                     "distillation loss (deep students).", "float", panel=DISTILL, cli=False,
+                                     low=0.0, low_open=True, high=100.0, applies=(DISTILL,), estimator=False)
+    alpha: float = opt(0.5, "Weight of the distillation loss; 1 - alpha weighs the hard-label loss (deep students).",
+                       "float", panel=DISTILL, cli=False, low=0.0, high=1.0, applies=(DISTILL,), estimator=False)
     # which options were set explicitly (YAML or flags); not an option itself
     given: tuple = field(default=(), repr=False, compare=False)
 
     def to_dict(self) -> dict:
         return {f.name: getattr(self, f.name) for f in option_fields()}
 
-    def applied(self, engine: str) -> dict:
-        """The options that mean something to ``engine`` (what ``config.yaml`` records)."""
-        return {f.name: _plain(getattr(self, f.name)) for f in option_fields() if engine in spec(f.name).applies}
+    def applied(self, engine: str | tuple[str, ...]) -> dict:
+        """The options that mean something to ``engine`` (or any of several scopes, e.g. distill + deep):
+        what ``config.yaml`` records."""
+        scopes = {engine} if isinstance(engine, str) else set(engine)
+        return {f.name: _plain(getattr(self, f.name)) for f in option_fields() if scopes & set(spec(f.name).applies)}
 
 
 def augment_overrides(cfg: TrainConfig) -> dict:
@@ -229,119 +233,25 @@ def default(name: str):
 
 def flag_of(name: str) -> str:
     """The option as users type it: ``--batch-size`` (``--report`` for ``--report/--no-report``)."""
-    return spec(name).cli_flag(name).split("/")[0] if spec(name).cli else name
+    return named(name).flag
 
 
 # --- values ----------------------------------------------------------------------------
 
 
-def _number(name: str, value, kind: str):
-    option = spec(name)
-    example = option.example or (default(name) if default(name) not in (None, "") else 1)
-    if isinstance(value, bool) or isinstance(value, (dict, list)):
-        raise ConfigError(f"{flag_of(name)} should be a number, got {value!r}", f"write e.g. {flag_of(name)} {example}")
-    try:
-        number = float(value) if kind == "float" else _whole(value)
-    except (TypeError, ValueError):
-        what = "a whole number" if kind == "int" else "a number"
-        raise ConfigError(f"{flag_of(name)} {value!r} is not {what}", f"write e.g. {flag_of(name)} {example}") from None
-    if kind == "float" and not math.isfinite(number):
-        raise ConfigError(f"{flag_of(name)} must be finite, got {value!r}", f"write e.g. {flag_of(name)} {example}")
-    return number
-
-
-def _whole(value) -> int:
-    if isinstance(value, float):
-        if not value.is_integer():
-            raise ValueError(value)
-        return int(value)
-    return int(str(value).strip())
-
-
-def _range_pair(name: str, value):
-    if isinstance(value, str):
-        value = [v for v in value.replace(" ", "").split(",") if v]
-    if not isinstance(value, (list, tuple)) or len(value) != 2:
-        raise ConfigError(f"{flag_of(name)} needs two numbers MIN,MAX, got {value!r}", f"write e.g. {flag_of(name)} 0.9,1.1")
-    low, high = (_number(name, v, "float") for v in value)
-    if low > high:
-        raise ConfigError(f"{flag_of(name)} {low},{high}: MIN is larger than MAX", f"write e.g. {flag_of(name)} 0.9,1.1")
-    return (low, high)
+def named(name: str) -> Named:
+    return Named(name, spec(name), default(name))
 
 
 def coerce(name: str, value):
     """One option's value from a flag (text) or YAML (any type), typed; raises ConfigError."""
-    option = spec(name)
-    if value is None:
-        return None
-    kind = option.kind
-    if kind == "bool":
-        if isinstance(value, bool):
-            return value
-        text = str(value).strip().lower()
-        if text in ("true", "yes", "1", "on"):
-            return True
-        if text in ("false", "no", "0", "off"):
-            return False
-        raise ConfigError(f"{flag_of(name)} should be true or false, got {value!r}", f"write e.g. {name}: true")
-    if kind in ("int", "float"):
-        return _number(name, value, kind)
-    if kind == "range":
-        return _range_pair(name, value)
-    if kind == "size":
-        text = str(value).strip().lower()
-        if text in option.words:
-            return text
-        try:
-            return _number(name, value, "int")
-        except ConfigError:
-            words = " or ".join(option.words)
-            raise ConfigError(f"{flag_of(name)} {value!r} is not a whole number or {words}",
-                              f"write e.g. {flag_of(name)} {option.example or 32}") from None
-    if kind == "dict":
-        if not isinstance(value, dict):
-            raise ConfigError(f"{name} should be a mapping, got {value!r}", f"write e.g. {name}: {{C: 10}}")
-        return dict(value)
-    if isinstance(value, Path):
-        return str(value)
-    if not isinstance(value, str) and name != "data":
-        raise ConfigError(f"{flag_of(name)} should be text, got {value!r}", f"write e.g. {flag_of(name)} {default(name)}")
-    return value
+    return typed(named(name), value)
 
 
 def check_values(cfg: TrainConfig) -> None:
     """Every option's choices and range; the first bad one raises a one-line ConfigError."""
     for f in option_fields():
-        value, option = getattr(cfg, f.name), spec(f.name)
-        if value is None or option.kind in ("dict", "bool"):
-            continue
-        if option.kind == "range":
-            for v in value:
-                _check_range(f.name, v, option)
-            continue
-        if option.kind == "size" and value in option.words:
-            continue
-        if option.choices and value not in option.choices:
-            shown = ", ".join(str(c) for c in (*option.words, *option.choices))
-            raise ConfigError(f"unknown {flag_of(f.name)} {value!r}", f"use one of {shown}")
-        if option.kind in ("int", "float", "size"):
-            _check_range(f.name, value, option)
-
-
-def _check_range(name: str, value: float, option: Option) -> None:
-    low, high = option.low, option.high
-    if low is not None and (value <= low if option.low_open else value < low):
-        span = f"{'above' if option.low_open else 'at least'} {_fmt(low)}"
-    elif high is not None and (value >= high if option.high_open else value > high):
-        span = f"{'below' if option.high_open else 'at most'} {_fmt(high)}"
-    else:
-        return
-    raise ConfigError(f"{flag_of(name)} must be {span}, got {_fmt(value)}",
-                      f"write e.g. {flag_of(name)} {option.example or _fmt(default(name))}")
-
-
-def _fmt(v) -> str:
-    return f"{v:g}" if isinstance(v, float) else str(v)
+        check(named(f.name), getattr(cfg, f.name))
 
 
 # --- layering --------------------------------------------------------------------------

@@ -17,6 +17,8 @@ SHAPES = {
     "textures": (450, 32, 32, 1),
     "multidigits": (1500, 16, 16, 1),
     "digit-taxonomy": (1797, 8, 8, 1),
+    "digits-in-clutter": (1797, 32, 32, 1),
+    "faces-biased": (399, 25, 25, 1),
 }
 TASKS = {
     "digits": "multiclass",
@@ -24,8 +26,10 @@ TASKS = {
     "textures": "multiclass",
     "multidigits": "multilabel",
     "digit-taxonomy": "hierarchical",
+    "digits-in-clutter": "multiclass",
+    "faces-biased": "binary",
 }
-SINGLE_LABEL = ["digits", "faces", "textures", "digit-taxonomy"]
+SINGLE_LABEL = ["digits", "faces", "textures", "digit-taxonomy", "digits-in-clutter", "faces-biased"]
 
 
 def test_every_builtin_is_described_and_tested() -> None:
@@ -165,3 +169,27 @@ def test_describe_builtins() -> None:
     assert rows["multidigits"]["n_classes"] == 10 and rows["multidigits"]["task"] == "multilabel"
     assert rows["textures"]["channels"] == 1
     assert all(row["description"] for row in rows.values())
+
+
+def test_digits_in_clutter_boxes_hold_the_digit() -> None:
+    data, digits = load_builtin("digits-in-clutter"), load_builtin("digits")
+    assert data.boxes.shape == (1797, 4) and data.labels == digits.labels and data.split == digits.split
+    for image, (top, left, bottom, right) in zip(data.images[:50], data.boxes[:50]):
+        assert bottom - top == right - left == builtin.CLUTTER_DIGIT
+        inside = image[top:bottom, left:right].astype(int)
+        assert inside.max() > builtin.CLUTTER_NOISE  # the digit's strokes are brighter than any noise pixel
+        outside = image.copy()
+        outside[top:bottom, left:right] = 0
+        assert outside.max() <= builtin.CLUTTER_NOISE
+
+
+def test_faces_biased_plants_a_rare_dark_subgroup() -> None:
+    data = load_builtin("faces-biased")
+    tone = data.attributes["tone"]
+    train = [(t, y) for t, y, s in zip(tone, data.labels, data.split) if s == "train"]
+    assert Counter(train)["dark", "face"] == 4 and Counter(train)["dark", "background"] == 16
+    test = [t for t, s in zip(tone, data.split) if s == "test"]
+    assert Counter(test) == {"dark": 32, "light": 28}
+    dark = data.images[[i for i, t in enumerate(tone) if t == "dark"]]
+    light = data.images[[i for i, t in enumerate(tone) if t == "light"]]
+    assert dark.mean() < 0.5 * light.mean() and dark.std() < 0.5 * light.std()

@@ -15,7 +15,8 @@ from foveal.data.load import load_dataset
 from foveal.errors import DataError
 from helpers import small
 
-SENSITIVE = {"digits": True, "multidigits": True, "digit-taxonomy": True, "faces": False, "textures": False}
+SENSITIVE = {"digits": True, "multidigits": True, "digit-taxonomy": True, "digits-in-clutter": True, "faces": False,
+             "faces-biased": False, "textures": False}
 
 
 def test_every_builtin_declares_orientation_sensitivity() -> None:

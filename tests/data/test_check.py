@@ -209,3 +209,63 @@ def test_manifest_duplicates_are_named_with_their_rows(tmp_path: Path, digits_fo
     report = check_dataset(load_dataset(tmp_path / "m.csv"))
     group = [[f"{pngs[0].name} (m.csv:2)", "again.png (m.csv:5)"]]
     assert report["duplicates"] == report["conflicting_duplicates"] == report["cross_split_duplicates"] == group
+
+
+# --- near-duplicates (perceptual hashes) and train ↔ test leaks ----------------------------
+
+
+def _near_copies_folder(root: Path) -> dict[str, str]:
+    """faces PNGs in train/test folders, plus a JPEG re-encode, a resized copy and a cropped copy of
+    train images placed in test; returns copy → original."""
+    from PIL import Image
+
+    ds = small("faces", 6)
+    planted = {}
+    for i in range(len(ds)):
+        split = "test" if ds.split[i] == "test" else "train"
+        folder = root / split / ds.labels[i]
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(ds.images[i, :, :, 0]).save(folder / f"f{i}.png")
+    train = sorted((root / "train").rglob("*.png"))
+    first, second, third = train[0], train[3], train[5]
+    Image.open(first).save(root / "test" / first.parent.name / "copy-jpeg.jpg", quality=70)
+    Image.open(second).resize((50, 50), Image.Resampling.BILINEAR).save(root / "test" / second.parent.name / "copy-big.png")
+    big = Image.open(third).resize((100, 100), Image.Resampling.BICUBIC)
+    big.save(root / "train" / third.parent.name / "big.png")
+    big.crop((2, 2, 98, 98)).save(root / "test" / third.parent.name / "copy-crop.png")
+    for name, source in (("copy-jpeg.jpg", first), ("copy-big.png", second), ("copy-crop.png", root / "train" / third.parent.name / "big.png")):
+        planted[f"test/{source.parent.name}/{name}"] = source.relative_to(root).as_posix()
+    return planted
+
+
+def test_near_duplicates_and_leaks_are_found(tmp_path: Path) -> None:
+    planted = _near_copies_folder(tmp_path / "faces")
+    report = check_dataset(load_dataset(tmp_path / "faces"))
+    assert report["duplicates"] == []  # no two files are identical
+    groups = [set(g) for g in report["near_duplicates"]]
+    for copy, original in planted.items():
+        assert {copy, original} in groups or any({copy, original} <= g for g in groups), (copy, groups)
+    leaked = [set(leak["samples"]) for leak in report["leaks"]]
+    assert len(report["leaks"]) == 3 and all(not leak["identical"] for leak in report["leaks"])
+    assert all(set(leak["splits"]) == {"test", "train"} for leak in report["leaks"])
+    assert all(any({c, o} <= g for g in leaked) for c, o in planted.items())
+    assert any("spanning splits (train ↔ test leakage)" in p for p in report["problems"])
+    assert any("near-duplicate" in w for w in report["warnings"])
+
+
+def test_distinct_images_are_not_near_duplicates() -> None:
+    for name in ("faces", "digits-in-clutter"):
+        report = check_dataset(load_dataset(name))
+        assert report["near_duplicates"] == [] and report["leaks"] == [], name
+
+
+def test_near_duplicates_on_the_command_line(capsys, tmp_path: Path) -> None:
+    from helpers import run_cli
+
+    _near_copies_folder(tmp_path / "faces")
+    code, _, err = run_cli(capsys, "data", "check", tmp_path / "faces", "--json", tmp_path / "c.json", "--strict")
+    assert code == 1 and "leak across splits" in err
+    assert len(json.loads((tmp_path / "c.json").read_text())["leaks"]) == 3
+    code, _, _ = run_cli(capsys, "data", "check", tmp_path / "faces", "--near-distance", "0", "--json",
+                         tmp_path / "d.json")
+    assert len(json.loads((tmp_path / "d.json").read_text())["leaks"]) < 3

@@ -265,7 +265,8 @@ def test_builtin_names(name: str, prefix: str) -> None:
     assert ds.images is not None and len(ds) == ds.images.shape[0] == len(ds.split)
     assert ds.splits == ["train", "val", "test"]
     expected = {"digits": "multiclass", "faces": "binary", "textures": "multiclass",
-                "multidigits": "multilabel", "digit-taxonomy": "hierarchical"}[name]
+                "multidigits": "multilabel", "digit-taxonomy": "hierarchical", "digits-in-clutter": "multiclass",
+                "faces-biased": "binary"}[name]
     assert ds.task.type == expected
 
 

@@ -27,7 +27,7 @@ class DeepModel:
         from foveal.deep.inference import InputSpec
 
         self.net = net.eval()
-        self.head = head.cpu()  # probabilities are computed from CPU logits
+        self.head = head.cpu() if head is not None else None  # CPU logits → probabilities; None: a backbone
         self.mean = torch.as_tensor(mean, dtype=torch.float32)
         self.std = torch.as_tensor(std, dtype=torch.float32)
         self.spec = spec
@@ -66,10 +66,14 @@ class DeepModel:
 
     @classmethod
     def load(cls, path: Path, manifest: dict, device: str = "cpu") -> "DeepModel":
+        from foveal.bundle.format import is_backbone
         from foveal.data.task import task_from_json
         from foveal.deep.heads import make_head
 
         spec, prep = manifest["model"], manifest["preprocessing"]
+        if is_backbone(manifest):  # foveal pretrain: a network without a classifier (num_outputs 0)
+            net = build_net(spec, read_weights(path, manifest), Path(path) / WEIGHTS_FILE)
+            return cls(net, None, prep["mean"], prep["std"], spec, device=device)
         head = make_head(task_from_json(manifest["task"]), hierarchical_softmax=False)
         if head.n_outputs != spec.get("num_outputs"):
             raise BundleError(f"{Path(path) / 'foveal.json'} lists {len(manifest['task']['classes'])} classes "
@@ -97,6 +101,10 @@ def build_net(spec: dict, state: dict, where: Path):
     from foveal.deep.models import build_model
 
     net = build_model(spec["architecture"], spec["in_chans"], spec["num_outputs"], spec.get("timm_args", {}))
+    if spec.get("pruned"):  # narrower layers than the architecture's own (foveal prune --structured)
+        from foveal.deep.shapes import fit_to_state
+
+        fit_to_state(net, state)
     try:
         net.load_state_dict(state)
     except RuntimeError as err:

@@ -16,6 +16,12 @@ FORMAT_VERSION = 2
 MANIFEST_NAME = "foveal.json"
 FAMILIES = ("classical", "deep")
 V1_RUNTIMES = {"classical": "sklearn", "deep": "torch"}  # version 1 had one runtime per kind
+PURPOSES = ("classifier", "backbone")  # manifest "purpose"; absent means classifier
+
+
+def is_backbone(manifest: dict) -> bool:
+    """A backbone bundle (``foveal pretrain``): a network that embeds images, with no classifier."""
+    return manifest.get("purpose") == "backbone"
 
 
 def sha256(data: bytes) -> str:
@@ -84,6 +90,9 @@ def upgrade(manifest: dict, where: Path | str = MANIFEST_NAME) -> dict:
     family, runtime = manifest.get("family"), manifest.get("runtime")
     if family not in FAMILIES or not isinstance(runtime, str):
         raise BundleError(f"{where} names model family {family!r} and runtime {runtime!r}",
+                          "the bundle is damaged or from a newer foveal; restore it or upgrade foveal")
+    if manifest.get("purpose", "classifier") not in PURPOSES:
+        raise BundleError(f"{where} has purpose {manifest.get('purpose')!r}",
                           "the bundle is damaged or from a newer foveal; restore it or upgrade foveal")
     return manifest
 

@@ -9,6 +9,7 @@ embeddings, serving, compression) talks to.
 ``predict_dataset``    a Dataset → probabilities of its decodable samples
 ``embed``              images → (n, d) float32 features: deep pre-logits, or the classical feature vector
 ``differentiable``     a torch view for attribution: score module + default target layer (deep only)
+``explain``            images → attribution maps (``foveal.explain``: Grad-CAM, IG, occlusion, …)
 =====================  ==========================================================================
 """
 
@@ -24,7 +25,8 @@ import numpy as np
 from foveal.data.dataset import Dataset
 from foveal.data.images import LoadedImages, Preprocessing, load_images, read_file_bytes
 from foveal.data.task import Prediction, Task, task_from_json
-from foveal.errors import DecodeError
+from foveal.bundle.format import is_backbone
+from foveal.errors import BundleError, DecodeError
 from foveal.progress import quiet, track
 
 
@@ -62,8 +64,20 @@ class Predictor:
         self.path = Path(path)
         self.manifest = manifest
         self.model = model
-        self.task: Task = task_from_json(manifest["task"])
+        self.task: Task | None = None if is_backbone(manifest) else task_from_json(manifest["task"])
         self.preprocessing = Preprocessing.from_json(manifest["preprocessing"])
+
+    @property
+    def purpose(self) -> str:
+        """``classifier``, or ``backbone`` (``foveal pretrain``: ``embed`` only, no predictions)."""
+        return "backbone" if self.task is None else "classifier"
+
+    def _classifier(self) -> Task:
+        if self.task is None:
+            raise BundleError(f"{self.path} is a backbone bundle (self-supervised features, no classifier)",
+                              "use it with embed, index, cluster or probe, or fine-tune it with "
+                              f"`foveal train DATA --pretrained {self.path}`")
+        return self.task
 
     @property
     def family(self) -> str:
@@ -79,15 +93,18 @@ class Predictor:
 
     @property
     def classes(self) -> list[str]:
-        return self.task.classes
+        return [] if self.task is None else self.task.classes
 
     def __repr__(self) -> str:
+        if self.task is None:
+            return f"Predictor({self.path}, {self.family}/{self.runtime}, backbone)"
         return f"Predictor({self.path}, {self.family}/{self.runtime}, {self.task.type}, {self.task.n_classes} classes)"
 
     def predict_proba(self, images: np.ndarray) -> np.ndarray:
         """Scores (n, n_classes) for preprocessed (n, H, W, C) uint8 images, calibrated when the bundle is."""
+        task = self._classifier()
         if len(images) == 0:
-            return np.zeros((0, self.task.n_classes))
+            return np.zeros((0, task.n_classes))
         return self._calibrated(self.model.predict_proba(images))
 
     def _calibrated(self, proba: np.ndarray) -> np.ndarray:
@@ -100,7 +117,7 @@ class Predictor:
         return apply_temperature(proba, float(calibration["temperature"]), self.task.type == "multilabel")
 
     def predict(self, images: np.ndarray, top_k: int = 1) -> list[Prediction]:
-        return self.task.decode(self.predict_proba(images), top_k=top_k)
+        return self._classifier().decode(self.predict_proba(images), top_k=top_k)
 
     def embed(self, images: np.ndarray) -> np.ndarray:
         """Features (n, d) float32 for preprocessed uint8 images: what the classifier's last layer sees."""
@@ -112,7 +129,16 @@ class Predictor:
         """A :class:`foveal.deep.views.DifferentiableView`: ``module`` maps float images in [0, 1]
         (n, C, H, W) at the bundle's input size to per-class scores; ``target_layer`` is the layer a
         class-activation map hooks. Classical bundles raise :class:`BundleError`."""
+        self._classifier()
         return self.model.differentiable(self.preprocessing.size, self.classes)
+
+    def explain(self, images: np.ndarray, method: str = "gradcam", target: str | None = None) -> list:
+        """Attribution maps (:class:`foveal.explain.Explanation`) for preprocessed uint8 images:
+        captum methods on deep bundles, occlusion on every bundle (see ``foveal.explain``)."""
+        from foveal.explain import explain
+
+        self._classifier()
+        return explain(self, images, method, target)
 
     def predict_dataset(self, ds: Dataset, max_skip_ratio: float = 1.0) -> tuple[np.ndarray, LoadedImages]:
         """Probabilities for every decodable sample of ``ds`` (rows follow ``loaded.kept``)."""
@@ -136,10 +162,13 @@ class Predictor:
         names = names or [str(f) for f in files]
         results: list[FileResult] = []
         with ThreadPoolExecutor(max_workers=4) as pool:
+            pending = pool.map(self._try_decode_file, files[:batch_size])
             for start in track(range(0, len(files), batch_size), "Predicting",
                                total=len(files), unit_weight=lambda s: min(batch_size, len(files) - s)):
                 chunk = list(range(start, min(start + batch_size, len(files))))
-                decoded = list(pool.map(self._try_decode_file, (files[i] for i in chunk)))
+                decoded = list(pending)
+                # the next chunk decodes in the pool while this one is predicted
+                pending = pool.map(self._try_decode_file, files[start + batch_size:start + 2 * batch_size])
                 ok = [j for j, d in enumerate(decoded) if isinstance(d, np.ndarray)]
                 preds = self.predict(np.stack([decoded[j] for j in ok]), top_k) if ok else []
                 by_slot = dict(zip(ok, preds))

@@ -16,6 +16,7 @@ from foveal.errors import BundleError
 _RUNTIMES: dict[str, str] = {
     "sklearn": "foveal.bundle.classical:ClassicalModel",
     "torch": "foveal.bundle.deep:DeepModel",
+    "onnx": "foveal.bundle.onnx:OnnxModel",
 }
 
 

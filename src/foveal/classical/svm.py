@@ -39,15 +39,15 @@ class SVMClassifier(ClassifierMixin, BaseEstimator):
         return SVC(C=self.C, kernel=self.kernel, gamma=self.gamma, degree=self.degree,
                    class_weight=self.class_weight, random_state=self.random_state)
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         _, counts = np.unique(y, return_counts=True)
         folds = int(min(self.cv, counts.min()))
         if folds >= 2:
             splitter = StratifiedKFold(folds, shuffle=True, random_state=self.random_state)
             self.model_ = CalibratedClassifierCV(self._svc(), method="sigmoid", cv=splitter,
-                                                 ensemble=False).fit(X, y)
+                                                 ensemble=False).fit(X, y, sample_weight=sample_weight)
         else:  # a class with one sample: no held-out scores to calibrate on
-            self.model_ = self._svc().fit(X, y)
+            self.model_ = self._svc().fit(X, y, sample_weight=sample_weight)
         self.classes_ = self.model_.classes_
         return self
 

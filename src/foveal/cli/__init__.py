@@ -46,8 +46,34 @@ def _register() -> None:
     from foveal.cli import lr_find, preview
 
     app.command("lr-find")(lr_find.build_lr_find_command())
+    from foveal.cli import cluster, embed, index, pretrain, probe, search
+
+    app.command("embed")(embed.embed_command)
+    app.command("index")(index.index_command)
+    app.command("search")(search.search_command)
+    app.command("cluster")(cluster.cluster_command)
+    app.command("pretrain")(pretrain.build_pretrain_command())
+    app.command("probe")(probe.probe_command)
     data.data_app.command("preview")(preview.build_preview_command())
+    from foveal.cli import feedback, serve
+
+    app.command("serve")(serve.serve_command)
+    app.add_typer(feedback.feedback_app, name="feedback")
     app.add_typer(data.data_app, name="data")
+    from foveal.cli import bench, distill, export, prune, quantize, tune
+
+    app.command("export")(export.export_command)
+    app.command("quantize")(quantize.quantize_command)
+    app.command("prune")(prune.prune_command)
+    app.command("distill")(distill.build_distill_command())
+    app.command("tune")(tune.build_tune_command())
+    app.command("bench")(bench.bench_command)
+    from foveal.cli import audit, explain, issues, robustness
+
+    app.command("explain")(explain.explain_command)
+    app.command("robustness")(robustness.robustness_command)
+    app.command("audit")(audit.audit_command)
+    data.data_app.command("issues")(issues.build_issues_command())
 
 
 _register()

@@ -35,14 +35,17 @@ def check_command(
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write the report as JSON here."),
     strict: bool = typer.Option(False, "--strict", help="Exit 1 when problems are found."),
     max_pixels: Optional[int] = typer.Option(None, "--max-pixels", help="Pixel limit per image."),
+    near_distance: int = typer.Option(8, "--near-distance", min=0, max=32, help="Near-duplicates: the most bits "
+                                      "(of 64) two images' perceptual hashes may differ by."),
 ) -> None:
-    """Audit a dataset: class balance, undecodable files, duplicates, sizes and modes."""
+    """Audit a dataset: class balance, undecodable files, duplicates, near-duplicates and train ↔ test
+    leaks, sizes and modes."""
     from foveal.data.check import check_dataset
     from foveal.data.decode import DEFAULT_MAX_PIXELS
     from foveal.data.load import load_dataset
     from foveal.files import write_json
 
-    report = check_dataset(load_dataset(data, task), max_pixels or DEFAULT_MAX_PIXELS)
+    report = check_dataset(load_dataset(data, task), max_pixels or DEFAULT_MAX_PIXELS, near_distance)
     _print_report(report)
     if json_out:
         write_json(json_out, report)
@@ -70,6 +73,11 @@ def _print_report(r: dict) -> None:
                        ("spanning splits", "cross_split_duplicates")):
         for group in r[key][:10]:
             err_console.print(f"  {title}: {', '.join(group)}", markup=False)
+    for group in r["near_duplicates"][:10]:
+        err_console.print(f"  near-duplicates: {', '.join(group)}", markup=False)
+    for leak in r["leaks"][:10]:
+        shown = ", ".join(f"{name} [{split}]" for name, split in zip(leak["samples"], leak["splits"]))
+        err_console.print(f"  leak across splits: {shown}", markup=False)
     for w in r["warnings"]:
         console.print(f"[yellow]warning:[/] {w}")
     if r["problems"]:

@@ -20,6 +20,8 @@ def eval_command(
     save_threshold: Optional[str] = typer.Option(None, "--save-threshold", help="Binary: write a new bundle that decides with this threshold: a number, best-f1 or youden (picked on the evaluated split). Needs --out."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="New bundle folder for --save-threshold."),
     max_skip_ratio: float = typer.Option(0.1, "--max-skip-ratio", help="Abort when more than this share of images cannot be decoded."),
+    runtime: Optional[str] = typer.Option(None, "--runtime", help="Run the bundle on torch, onnx or sklearn explicitly (a torch bundle asked for onnx is exported in memory). \\[default: the bundle's own]"),
+    tta: bool = typer.Option(False, "--tta", help="Test-time augmentation: average the probabilities over shifted and zoomed views (and flipped ones for models trained with flips); the views are listed in the output."),
 ) -> None:
     """Evaluate a bundle on labelled data."""
     from foveal.evaluation.run import evaluation_json, run_evaluation
@@ -29,6 +31,17 @@ def eval_command(
         raise ConfigError("--save-threshold writes a new bundle", "add --out DIR for it")
     if out is not None and save_threshold is None:
         raise ConfigError("--out is only used with --save-threshold", "add --save-threshold, or drop --out")
+    if runtime is not None:
+        from foveal.compress.runtime import load_for_runtime
+
+        bundle = load_for_runtime(bundle, runtime)
+    if tta:
+        if save_threshold is not None:
+            raise ConfigError("--save-threshold picks a threshold for the bundle as saved, without TTA", "drop --tta")
+        from foveal.audit.tta import with_tta
+        from foveal.bundle import load_bundle
+
+        bundle = with_tta(load_bundle(bundle) if isinstance(bundle, (str, Path)) else bundle)
     ev = run_evaluation(bundle, data, split=split, max_skip_ratio=max_skip_ratio)
     result = evaluation_json(ev)
     _print_result(result)

@@ -14,7 +14,7 @@ from typing import Callable, Optional
 
 import typer
 
-from foveal.config import PANELS, TrainConfig, default, option_fields, resolve, spec
+from foveal.config import BOTH, PANELS, TrainConfig, default, option_fields, resolve, spec
 from foveal.errors import ConfigError
 
 
@@ -61,10 +61,11 @@ def _metavar(name: str) -> str:
 
 
 def option_parameters(panels: set[str] | None = None, exclude: set[str] = frozenset(),
-                      names: set[str] = frozenset()) -> list[inspect.Parameter]:
-    """Parameters for the options in ``panels`` (all when None) plus ``names``, in definition order."""
+                      names: set[str] = frozenset(), engines: tuple[str, ...] = BOTH) -> list[inspect.Parameter]:
+    """Parameters for the options in ``panels`` (all when None) plus ``names``, in definition order;
+    only options that apply to one of ``engines`` (``foveal pretrain`` passes its own)."""
     return [_parameter(f.name) for f in option_fields()
-            if spec(f.name).cli and f.name not in exclude
+            if spec(f.name).cli and f.name not in exclude and set(spec(f.name).applies) & set(engines)
             and (panels is None or spec(f.name).panel in panels or f.name in names)]
 
 

@@ -45,19 +45,49 @@ def predict_command(
     bundle: Path = typer.Argument(..., help="Model bundle (a model/ folder or its run folder)."),
     inputs: list[str] = typer.Argument(..., help="Image files, folders (searched recursively) or glob patterns."),
     top_k: int = typer.Option(1, "--top-k", "-k", min=1, help="Classes to show per image."),
-    fmt: str = typer.Option("table", "--format", help="table, json or csv."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here instead of stdout."),
+    fmt: str = typer.Option("table", "--format", help="table, json or csv (--engine ray: parquet or jsonl)."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here instead of stdout "
+                                          "(--engine ray: a folder of shards)."),
+    engine: str = typer.Option("local", "--engine", help="local, or ray (Ray Data actors; needs --output DIR)."),
+    address: Optional[str] = typer.Option(None, "--address", help="--engine ray: the Ray cluster to join "
+                                          "(e.g. ray://head:10001 or auto); default: a local Ray."),
+    runtime: Optional[str] = typer.Option(None, "--runtime", help="Run the bundle on torch, onnx or sklearn "
+                                          "explicitly (a torch bundle asked for onnx is exported in memory). "
+                                          "\\[default: the bundle's own]"),
+    tta: bool = typer.Option(False, "--tta", help="Test-time augmentation: average over shifted and zoomed views "
+                             "(and flipped ones for models trained with flips); JSON rows list the views."),
+    explain: Optional[str] = typer.Option(None, "--explain", help="Also write heat maps by this method (gradcam, "
+                                          "gradcam++, integrated-gradients, saliency, occlusion, attention) into "
+                                          "--explain-out; JSON rows name them."),
+    explain_out: Path = typer.Option(Path("explanations"), "--explain-out", help="New or empty folder for --explain."),
 ) -> None:
     """Predict classes for images; undecodable inputs are reported, not fatal."""
     from foveal.bundle import load_bundle
+    from foveal.compress.runtime import load_for_runtime
+
+    if (engine != "local" or address is not None) and (tta or explain):
+        raise ConfigError("--tta and --explain run with --engine local", "drop them, or use --engine local")
+    if engine != "local" or address is not None:
+        from foveal.cli.predict_ray import predict_on_ray
+
+        return predict_on_ray(bundle, inputs, top_k, fmt, output, engine, address)
 
     if fmt not in FORMATS:
         raise ConfigError(f"unknown --format {fmt!r}", f"use one of {', '.join(FORMATS)}")
-    predictor = load_bundle(bundle)
+    predictor = load_bundle(bundle) if runtime is None else load_for_runtime(bundle, runtime)
+    if tta or explain:
+        from foveal.cli.explain import prepare_extras
+
+        predictor, explain = prepare_extras(predictor, tta, explain, explain_out)
     files = expand_inputs(inputs)
     results = predictor.predict_files(files, top_k=top_k)
+    extras = [{} for _ in results]
+    if tta or explain:
+        from foveal.cli.explain import prediction_extras
+
+        extras = prediction_extras(predictor, files, explain, explain_out)
     if fmt == "json":
-        emit(to_json([r.to_json() for r in results]), output)
+        emit(to_json([{**r.to_json(), **extra} for r, extra in zip(results, extras)]), output)
     elif fmt == "csv":
         emit(_csv(results, top_k), output)
     elif output is not None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from PIL import Image
@@ -24,10 +24,14 @@ BUILTINS: dict[str, str] = {
     "textures": "450 brick / grass / gravel patches, 32×32 grayscale, randomly rotated (scikit-image)",
     "multidigits": "1,500 multi-label 16×16 canvases holding 2-3 digits each (from scikit-learn digits)",
     "digit-taxonomy": "the digits images labelled by shape family, e.g. loops/8, lines/1 (hierarchical)",
+    "digits-in-clutter": "the digits pasted at a random place on a 32×32 noise canvas, each box stored "
+                         "(where the answer is: for testing explanations)",
+    "faces-biased": "the faces crops and their mirror images; a 'dark' tone subgroup (column tone), darker "
+                    "and lower-contrast, is rare in training and half of val and test (for fairness audits)",
 }
 
 # Flips and large rotations change these labels (a mirrored 2 or a 6 upside down is no longer itself).
-ORIENTATION_SENSITIVE: frozenset[str] = frozenset({"digits", "multidigits", "digit-taxonomy"})
+ORIENTATION_SENSITIVE: frozenset[str] = frozenset({"digits", "multidigits", "digit-taxonomy", "digits-in-clutter"})
 
 _DIGIT_FAMILIES = {
     "0": "loops", "6": "loops", "8": "loops", "9": "loops",
@@ -45,6 +49,17 @@ TEXTURE_SOURCE_SIZE = 512  # skimage brick(), grass() and gravel() are 512×512
 MULTIDIGIT_COUNT = 1_500
 MULTIDIGIT_SLOTS = ((0, 0), (0, 8), (8, 0), (8, 8))  # top-left corners of the 2×2 grid
 
+CLUTTER_CANVAS = 32
+CLUTTER_DIGIT = 12  # the 8×8 digit is enlarged to this side before pasting
+CLUTTER_NOISE = 110  # background pixels are uniform in [0, CLUTTER_NOISE]
+
+FACES_SPLIT = {"train": 70, "val": 15, "test": 15}  # source images per class (each also mirrored)
+# Of those, per (split, class), in the dark tone subgroup: rare in training, and there mostly background,
+# so a model can learn "dark means background" unless subgroup × class is balanced.
+FACES_DARK = {("train", "face"): 2, ("train", "background"): 8, ("val", "face"): 7, ("val", "background"): 7,
+              ("test", "face"): 8, ("test", "background"): 8}
+FACES_DARK_SCALE = 0.35  # dark images: pixel values × this (darker, lower contrast)
+
 
 @dataclass(frozen=True)
 class BuiltinData:
@@ -57,6 +72,8 @@ class BuiltinData:
     task: str
     description: str
     orientation_sensitive: bool = False
+    attributes: dict[str, list[str]] = field(default_factory=dict)  # further per-image columns (tone, …)
+    boxes: np.ndarray | None = None  # (n, 4) top, left, bottom, right (exclusive) of the labelled object
 
 
 def load_builtin(name: str) -> BuiltinData:
@@ -66,7 +83,7 @@ def load_builtin(name: str) -> BuiltinData:
     labels = [list(x) if isinstance(x, list) else x for x in cached.labels]
     return BuiltinData(
         cached.name, cached.images, labels, list(cached.split), cached.task, cached.description,
-        cached.orientation_sensitive,
+        cached.orientation_sensitive, {k: list(v) for k, v in cached.attributes.items()}, cached.boxes,
     )
 
 
@@ -109,10 +126,14 @@ def _build(name: str) -> BuiltinData:
         "textures": _textures,
         "multidigits": _multidigits,
         "digit-taxonomy": _digit_taxonomy,
+        "digits-in-clutter": _digits_in_clutter,
+        "faces-biased": _faces_biased,
     }
-    images, labels, split, task = builders[name]()
+    images, labels, split, task, *extra = builders[name]()
     images.flags.writeable = False
-    return BuiltinData(name, images, labels, split, task, BUILTINS[name], name in ORIENTATION_SENSITIVE)
+    more = extra[0] if extra else {}
+    return BuiltinData(name, images, labels, split, task, BUILTINS[name], name in ORIENTATION_SENSITIVE,
+                       more.get("attributes", {}), more.get("boxes"))
 
 
 # --- splitting ---------------------------------------------------------------------
@@ -256,3 +277,51 @@ def _textures() -> tuple[np.ndarray, list, list[str], str]:
     labels = [lab for lab, *_ in plan]
     split = [s for _, s, *_ in plan]
     return images[..., None].astype(np.uint8), labels, split, "multiclass"
+
+
+# --- datasets where the answer is known: explanations and fairness -----------------
+
+
+def _digits_in_clutter(seed: int = _SEED + 4) -> tuple:
+    """Each digit enlarged to CLUTTER_DIGIT px and pasted (brightest pixel wins) at a random place on a
+    uniform-noise canvas; ``boxes`` holds where it went. Splits follow the digits dataset."""
+    digit_images, labels, split = _digit_source()
+    rng = np.random.default_rng(seed)
+    n, side, size = len(labels), CLUTTER_CANVAS, CLUTTER_DIGIT
+    images = rng.integers(0, CLUTTER_NOISE + 1, size=(n, side, side, 1)).astype(np.uint8)
+    corners = rng.integers(0, side - size + 1, size=(n, 2))
+    for i in range(n):
+        digit = np.asarray(Image.fromarray(digit_images[i, :, :, 0]).resize((size, size), Image.Resampling.BILINEAR))
+        top, left = corners[i]
+        window = images[i, top:top + size, left:left + size, 0]
+        np.maximum(window, digit, out=window)
+    boxes = np.concatenate([corners, corners + size], axis=1).astype(np.int64)
+    boxes.flags.writeable = False
+    return images, list(labels), list(split), "multiclass", {"boxes": boxes}
+
+
+def _faces_biased(seed: int = _SEED + 5) -> tuple:
+    """``faces`` and their mirror images; a ``dark`` tone subgroup (pixels × FACES_DARK_SCALE) that is
+    rare in train, and mostly background there (FACES_DARK), and about half of val and test. A mirror
+    identical to its image (a symmetric crop) is left out."""
+    from skimage.data import lfw_subset
+
+    faces = np.rint(np.clip(lfw_subset(), 0.0, 1.0) * 255.0).astype(np.uint8)
+    classes = ["face"] * 100 + ["background"] * (len(faces) - 100)
+    rng = np.random.default_rng(seed)
+    images, labels, split, tone = [], [], [], []
+    for label in ("face", "background"):
+        order = rng.permutation([i for i, c in enumerate(classes) if c == label])
+        start = 0
+        for split_name in SPLITS:
+            for k, source in enumerate(order[start:start + FACES_SPLIT[split_name]]):
+                dark = k < FACES_DARK[split_name, label]
+                image = np.rint(faces[source] * FACES_DARK_SCALE).astype(np.uint8) if dark else faces[source]
+                mirror = image[:, ::-1]
+                for version in (image, mirror) if not np.array_equal(image, mirror) else (image,):
+                    images.append(version)
+                    labels.append(label)
+                    split.append(split_name)
+                    tone.append("dark" if dark else "light")
+            start += FACES_SPLIT[split_name]
+    return np.stack(images)[..., None], labels, split, "binary", {"attributes": {"tone": tone}}

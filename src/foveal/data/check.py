@@ -14,6 +14,8 @@ from foveal.data.dataset import Dataset
 from foveal.data.decode import DEFAULT_MAX_PIXELS, decode_image, image_header
 from foveal.data.duplicates import conflicting_labels, content_duplicates
 from foveal.data.images import read_file_bytes
+from foveal.data.near_duplicates import MAX_DISTANCE, image_hashes, near_duplicate_groups
+from foveal.data.near_duplicates import available as near_duplicates_available
 from foveal.errors import DecodeError
 from foveal.progress import track
 
@@ -41,10 +43,10 @@ def _inspect_file(ds: Dataset, i: int, max_pixels: int | None) -> dict:
         return {"error": err.what}
     try:
         header = image_header(data, max_pixels=max_pixels)
-        decode_image(data, channels=None, max_pixels=max_pixels)
+        pixels = decode_image(data, channels=None, max_pixels=max_pixels)
     except DecodeError as err:
         return {"error": err.what, "hash": hashlib.sha256(data).hexdigest()}
-    return {**header, "hash": hashlib.sha256(data).hexdigest()}
+    return {**header, "hash": hashlib.sha256(data).hexdigest(), "perceptual": image_hashes(pixels)}
 
 
 def _inspect_all(ds: Dataset, max_pixels: int | None) -> list[dict]:
@@ -52,7 +54,8 @@ def _inspect_all(ds: Dataset, max_pixels: int | None) -> list[dict]:
         _, h, w, c = ds.images.shape
         mode = "L" if c == 1 else "RGB"
         return [{"width": w, "height": h, "mode": mode, "format": "array",
-                 "hash": hashlib.sha256(img.tobytes()).hexdigest()} for img in ds.images]
+                 "hash": hashlib.sha256(img.tobytes()).hexdigest(), "perceptual": image_hashes(img)}
+                for img in ds.images]
     with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
         work = pool.map(lambda i: _inspect_file(ds, i, max_pixels), range(len(ds)))
         return list(track(work, "Checking", total=len(ds)))
@@ -80,6 +83,17 @@ def _duplicates(ds: Dataset, infos: list[dict]) -> dict[str, list[list[str]]]:
             "cross_split_duplicates": named(spanning)}
 
 
+def _near_duplicates(ds: Dataset, infos: list[dict], max_distance: int) -> dict:
+    """Perceptual near-duplicate groups (not all identical: those are in ``duplicates``) and every
+    perceptual group — identical or not — whose members sit in different splits (``leaks``)."""
+    groups = near_duplicate_groups([info.get("perceptual") for info in infos], max_distance)
+    near = [g for g in groups if len({infos[i]["hash"] for i in g}) > 1]
+    leaks = [{"samples": [ds.describe(i) for i in g], "splits": [ds.split[i] or "unassigned" for i in g],
+              "identical": len({infos[i]["hash"] for i in g}) == 1}
+             for g in groups if len({ds.split[i] for i in g}) > 1]
+    return {"near_duplicates": [[ds.describe(i) for i in g] for g in near], "leaks": leaks}
+
+
 def _extension_mismatches(ds: Dataset, infos: list[dict]) -> list[dict]:
     """Decodable files whose content is another format than their extension says (e.g. a PNG named .jpg)."""
     found = []
@@ -92,8 +106,9 @@ def _extension_mismatches(ds: Dataset, infos: list[dict]) -> list[dict]:
     return found
 
 
-def check_dataset(ds: Dataset, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> dict:
-    """Class counts, imbalance, undecodable files, duplicates, extension mismatches and size/mode statistics.
+def check_dataset(ds: Dataset, max_pixels: int | None = DEFAULT_MAX_PIXELS, near_distance: int = MAX_DISTANCE) -> dict:
+    """Class counts, imbalance, undecodable files, duplicates, near-duplicates and cross-split leaks,
+    extension mismatches and size/mode statistics.
 
     No image larger than ``max_pixels`` (None: no limit) is ever decoded; it is listed as undecodable.
     """
@@ -112,6 +127,7 @@ def check_dataset(ds: Dataset, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> d
         "splits": dict(Counter(s or "unassigned" for s in ds.split)),
         "undecodable": [{"path": ds.location(i), "reason": x["error"]} for i, x in enumerate(infos) if "error" in x],
         **_duplicates(ds, infos),
+        **_near_duplicates(ds, infos, near_distance),
         "extension_mismatch": _extension_mismatches(ds, infos),
         "width": _stats([x["width"] for x in ok]),
         "height": _stats([x["height"] for x in ok]),
@@ -133,6 +149,13 @@ def _findings(r: dict) -> tuple[list[str], list[str]]:
         problems.append(f"{len(r['conflicting_duplicates'])} identical-image group(s) with different labels")
     if r["cross_split_duplicates"]:
         problems.append(f"{len(r['cross_split_duplicates'])} identical-image group(s) spanning splits (leakage)")
+    if r["leaks"]:
+        problems.append(f"{len(r['leaks'])} group(s) of (near-)identical images spanning splits (train ↔ test leakage)")
+    if not near_duplicates_available():
+        warnings.append("near-duplicates were not searched: install imagehash (pip install 'foveal[audit]')")
+    if r["near_duplicates"]:
+        warnings.append(f"{len(r['near_duplicates'])} group(s) of near-duplicate images (re-encoded, resized or "
+                        "cropped copies)")
     if r["imbalance_ratio"] and r["imbalance_ratio"] > IMBALANCE_WARNING:
         warnings.append(f"imbalance ratio {r['imbalance_ratio']:.1f} (largest / smallest class)")
     if r["extension_mismatch"]:

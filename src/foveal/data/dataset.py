@@ -47,6 +47,7 @@ class Dataset:
     domain: list[str | None] | None = None
     origin: list[str] | None = None
     orientation_sensitive: bool = False
+    attributes: dict[str, list[str | None]] | None = None  # further manifest columns (site, scanner, …)
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -87,6 +88,7 @@ class Dataset:
             group=pick(self.group),
             domain=pick(self.domain),
             origin=pick(self.origin),
+            attributes=None if self.attributes is None else {k: pick(v) for k, v in self.attributes.items()},
         )
 
     def select(self, split: str) -> "Dataset":
@@ -101,6 +103,21 @@ class Dataset:
             raise DataError(f"{self.name} has no {name!r} split (splits present: {have})",
                             "pick another --split, or use --split all")
         return self.subset([i for i, s in enumerate(self.split) if s == name])
+
+    @property
+    def columns(self) -> list[str]:
+        """The per-sample columns :meth:`column` can give (``group``, ``domain``, ``split``, manifest extras)."""
+        named = [n for n in ("group", "domain") if getattr(self, n) is not None and any(getattr(self, n))]
+        return [*named, "split", *(self.attributes or {})]
+
+    def column(self, name: str) -> list[str | None]:
+        """One value per sample of a column such as ``group``, ``split`` or a manifest's ``site``."""
+        if name in ("group", "domain", "split") and getattr(self, name) is not None:
+            return list(getattr(self, name))
+        if self.attributes and name in self.attributes:
+            return list(self.attributes[name])
+        raise DataError(f"{self.name} has no column {name!r} (columns: {', '.join(self.columns)})",
+                        "add the column to the manifest, or pick one of those")
 
     def class_counts(self) -> dict[str, int]:
         counts: Counter = Counter()

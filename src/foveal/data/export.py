@@ -64,6 +64,7 @@ def _write_manifest(ds: Dataset, dest: Path) -> None:
         rel = f"images/{_file_name(ds, i)}"
         _save_png(image, dest / rel)
         label = ("|".join(ds.labels[i]) or "[]") if multi else ds.labels[i]
-        rows.append([rel, label, ds.split[i] or ""])
-    header = ["path", "labels" if multi else "label", "split"]
+        extra = [(ds.attributes[k][i] or "") for k in sorted(ds.attributes or {})]
+        rows.append([rel, label, ds.split[i] or "", *extra])
+    header = ["path", "labels" if multi else "label", "split", *sorted(ds.attributes or {})]
     (dest / "manifest.csv").write_text(csv_text(header, rows), encoding="utf-8", newline="")

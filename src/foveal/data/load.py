@@ -53,7 +53,8 @@ def _from_manifest(path: Path, task: str | Task) -> Dataset:
     return Dataset(name=path.stem, source="manifest", task=_with_task(rows.labels, task, str(path)),
                    labels=rows.labels, split=rows.split, paths=rows.paths, root=path.parent,
                    group=rows.group, domain=rows.domain, origin=rows.origin,
-                   orientation_sensitive=read_card(path.parent).get("orientation_sensitive", False))
+                   orientation_sensitive=read_card(path.parent).get("orientation_sensitive", False),
+                   attributes=rows.attributes or None)
 
 
 def _from_builtin(name: str, task: str | Task) -> Dataset:
@@ -63,7 +64,8 @@ def _from_builtin(name: str, task: str | Task) -> Dataset:
     requested = task if isinstance(task, Task) else (data.task if task == "auto" else task)
     return Dataset(name=name, source="builtin", task=_with_task(list(data.labels), requested, name),
                    labels=list(data.labels), split=list(data.split), images=data.images,
-                   orientation_sensitive=data.orientation_sensitive)
+                   orientation_sensitive=data.orientation_sensitive,
+                   attributes={k: list(v) for k, v in data.attributes.items()} or None)
 
 
 def load_dataset(source: str | Path | Dataset, task: str | Task = "auto") -> Dataset:

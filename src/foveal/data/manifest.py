@@ -32,6 +32,10 @@ class ManifestRows:
     group: list[str | None] = field(default_factory=list)
     domain: list[str | None] = field(default_factory=list)
     origin: list[str] = field(default_factory=list)  # "manifest.csv:12" per row
+    attributes: dict[str, list[str | None]] = field(default_factory=dict)  # the other columns (site, …)
+
+
+KNOWN_COLUMNS = frozenset({"path", "label", "labels", "split", "group", "domain"})
 
 
 def _read_csv(path: Path) -> list[Row]:
@@ -150,6 +154,8 @@ def _parse_row(row: dict, where: str, root: Path, label_column: str) -> tuple:
 def _parse_rows(rows: list[Row], path: Path, label_column: str) -> ManifestRows:
     """Every row parsed; the problems of all bad rows raise together in one line."""
     out, problems = ManifestRows(), []
+    extra = sorted({str(k) for _, r in rows if isinstance(r, dict) for k in r} - KNOWN_COLUMNS)
+    out.attributes = {name: [] for name in extra}
     for locator, row in rows:
         try:
             if isinstance(row, DataError):
@@ -160,6 +166,8 @@ def _parse_rows(rows: list[Row], path: Path, label_column: str) -> ManifestRows:
             continue
         for column, value in zip((out.paths, out.labels, out.split, out.group, out.domain), values):
             column.append(value)
+        for name in extra:
+            out.attributes[name].append(_text(row.get(name)) or None)
         out.origin.append(f"{path.name}{locator}")
     if problems:
         raise _all_problems(problems)

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     import numpy as np
     import torch
 
-PRESETS = ("none", "light", "standard", "strong")
+PRESETS = ("none", "light", "standard", "strong", "robust")
 
 AUGMENT_OVERRIDES: dict[str, str] = {
     "hflip": "Probability of a left-right flip, 0-1.",
@@ -43,6 +43,9 @@ _PROBABILITIES = ("hflip", "vflip", "blur", "erase")
 ORIENTATION_MAX_ROTATE = 15.0  # degrees: the most rotation an orientation-sensitive dataset gets by default
 ERASE_AREA = (0.02, 0.08)  # fraction of the image area; sides stay ≤ 0.4 of the image, so the central half
 ERASE_ASPECT = (0.5, 2.0)  # (a quarter of the area) is never covered entirely
+HEAVY_BLUR = (0.4, 1.2)  # Gaussian σ range, px at 32 px (scaled with the side)
+JPEG_QUALITY = (15, 75)
+HEAVY_NOISE = (0.02, 0.12)  # Gaussian σ range, [0, 1] units
 
 Override = Union[float, tuple[float, float]]
 
@@ -62,6 +65,10 @@ class Augment:
     noise: float = 0.0  # Gaussian std in [0, 1] units
     blur: float = 0.0  # probability of a 3×3 Gaussian blur
     erase: float = 0.0  # probability of erasing one small box
+    # the ``robust`` preset's degradations (no flags of their own: they come with the preset)
+    heavy_blur: float = 0.0  # probability of a Gaussian blur with σ from HEAVY_BLUR px (at 32 px)
+    jpeg: float = 0.0  # probability of a JPEG round trip at a quality from JPEG_QUALITY
+    heavy_noise: float = 0.0  # probability of Gaussian noise with σ from HEAVY_NOISE
 
     def __call__(self, batch: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
         """uint8 (n, C, H, W) → float [0, 1] (n, C, H, W)."""
@@ -75,6 +82,12 @@ class Augment:
             x = _blur_some(x, self.blur, gen)
         if self.erase:
             x = _erase_some(x, self.erase, gen)
+        if self.heavy_blur:
+            x = _varied_blur(x, self.heavy_blur, gen)
+        if self.jpeg:
+            x = _jpeg_some(x, self.jpeg, gen)
+        if self.heavy_noise:
+            x = _varied_noise(x, self.heavy_noise, gen)
         if self.noise:
             x = x + torch.randn(x.shape, generator=gen) * self.noise
         return x.clamp_(0.0, 1.0)
@@ -94,6 +107,9 @@ class Augment:
             self.blur and f"blur {_pct(self.blur)}",
             self.erase and f"erase {_pct(self.erase)}",
             self.noise and f"noise σ {self.noise:g}",
+            self.heavy_blur and f"blur σ {HEAVY_BLUR[0]:g}–{HEAVY_BLUR[1]:g} px {_pct(self.heavy_blur)}",
+            self.jpeg and f"JPEG q{JPEG_QUALITY[0]}–{JPEG_QUALITY[1]} {_pct(self.jpeg)}",
+            self.heavy_noise and f"noise σ {HEAVY_NOISE[0]:g}–{HEAVY_NOISE[1]:g} {_pct(self.heavy_noise)}",
         ]
         return ", ".join(p for p in parts if p) or "no augmentation"
 
@@ -189,6 +205,60 @@ def _erase_some(x: torch.Tensor, p: float, gen: torch.Generator) -> torch.Tensor
     return torch.where(mask, fill.view(n, 1, 1, 1), x)
 
 
+def _varied_blur(x: torch.Tensor, p: float, gen: torch.Generator) -> torch.Tensor:
+    """A ``p`` share of samples blurred, each with its own σ (one grouped convolution for the batch)."""
+    import torch
+    import torch.nn.functional as F
+
+    n, c, h, w = x.shape
+    chosen = torch.rand(n, generator=gen) < p
+    sigma = (HEAVY_BLUR[0] + torch.rand(n, generator=gen) * (HEAVY_BLUR[1] - HEAVY_BLUR[0])) * min(h, w) / 32
+    if not chosen.any():
+        return x
+    radius = max(1, math.ceil(3 * float(sigma.max())))
+    offsets = torch.arange(-radius, radius + 1, dtype=torch.float32)
+    kernel = torch.exp(-offsets[None] ** 2 / (2 * sigma[:, None] ** 2))
+    kernel = kernel / kernel.sum(dim=1, keepdim=True)
+    kernel = torch.where(chosen[:, None], kernel, (offsets == 0).float()[None])  # identity for the others
+    weight = kernel.repeat_interleave(c, dim=0)  # (n·c, k)
+    y = x.reshape(1, n * c, h, w)
+    mode = "reflect" if radius < min(h, w) else "replicate"
+    y = F.conv2d(F.pad(y, (radius, radius, 0, 0), mode=mode), weight[:, None, None, :], groups=n * c)
+    y = F.conv2d(F.pad(y, (0, 0, radius, radius), mode=mode), weight[:, None, :, None], groups=n * c)
+    return y.reshape(n, c, h, w)
+
+
+def _jpeg_some(x: torch.Tensor, p: float, gen: torch.Generator) -> torch.Tensor:
+    """A ``p`` share of samples compressed as JPEG at a random quality (Pillow's libjpeg)."""
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    chosen = torch.rand(len(x), generator=gen) < p
+    quality = torch.randint(JPEG_QUALITY[0], JPEG_QUALITY[1] + 1, (len(x),), generator=gen)
+    if not chosen.any():
+        return x
+    x = x.clone()
+    for i in torch.nonzero(chosen).flatten().tolist():
+        pixels = (x[i].clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy()
+        buffer = io.BytesIO()
+        Image.fromarray(pixels[:, :, 0] if pixels.shape[2] == 1 else pixels).save(buffer, format="JPEG",
+                                                                                 quality=int(quality[i]))
+        decoded = np.asarray(Image.open(buffer)).reshape(pixels.shape)
+        x[i] = torch.from_numpy(decoded.copy()).permute(2, 0, 1).float().div(255.0)
+    return x
+
+
+def _varied_noise(x: torch.Tensor, p: float, gen: torch.Generator) -> torch.Tensor:
+    """Gaussian noise on a ``p`` share of samples, each with its own σ."""
+    import torch
+
+    n = len(x)
+    chosen = (torch.rand(n, generator=gen) < p).float()
+    sigma = HEAVY_NOISE[0] + torch.rand(n, generator=gen) * (HEAVY_NOISE[1] - HEAVY_NOISE[0])
+    return x + torch.randn(x.shape, generator=gen) * (sigma * chosen).view(n, 1, 1, 1)
+
+
 _PRESETS = {
     "none": Augment(),
     "light": Augment(rotate=10, zoom=(0.9, 1.1), translate=0.08, brightness=0.1, contrast=0.1),
@@ -196,6 +266,9 @@ _PRESETS = {
                         saturation=0.25, noise=0.02),
     "strong": Augment(rotate=20, zoom=(0.75, 1.1), translate=0.15, hflip=0.5, brightness=0.4, contrast=0.4,
                       saturation=0.4, noise=0.04, blur=0.3, erase=0.25),
+    # light's geometry plus the degradations images meet in the field: noise, blur, JPEG, colour
+    "robust": Augment(rotate=10, zoom=(0.9, 1.1), translate=0.08, brightness=0.3, contrast=0.4, saturation=0.3,
+                      heavy_blur=0.3, jpeg=0.3, heavy_noise=0.3),
 }
 
 
@@ -222,7 +295,7 @@ def check_overrides(overrides: Mapping[str, object] | None) -> dict[str, Overrid
 
 def make_augment(preset: str, overrides: Mapping[str, object] | None = None,
                  orientation_sensitive: bool = False) -> Augment:
-    """The preset by name (none | light | standard | strong) with ``overrides`` set by field name.
+    """The preset by name (none | light | standard | strong | robust) with ``overrides`` set by field name.
 
     ``orientation_sensitive`` (flips or large rotations change the label, e.g. digits) turns the
     preset's flips off and caps its rotation at 15°; explicit overrides always win.

@@ -20,6 +20,7 @@ class ImageTensor:
 
     images: torch.Tensor
     targets: torch.Tensor
+    weights: torch.Tensor | None = None  # per-sample loss weights (``--reweight``)
 
     def __len__(self) -> int:
         return len(self.images)

@@ -115,6 +115,7 @@ def snapshot(loop) -> tuple[dict[str, torch.Tensor], dict]:
     tensors = {f"model/{k}": v for k, v in parts.net.state_dict().items()}
     if parts.ema is not None:
         tensors.update({f"ema/{k}": v for k, v in parts.ema.module.state_dict().items()})
+    tensors.update({f"head/{k}": v for k, v in parts.head.state_dict().items()})  # stateful objectives
     info = {"format": "foveal-checkpoint", "version": 1, "state": asdict(loop.state),
             "optimizer": optimizer_to_flat(parts.optimizer.state_dict(), tensors),
             "rng": rng_snapshot(parts.gen, tensors), "scaler": parts.scaler.state_dict(), "spec": parts.spec}
@@ -131,6 +132,9 @@ def restore(loop, tensors: dict[str, torch.Tensor], info: dict) -> None:
     parts.net.load_state_dict(prefixed(tensors, "model/"))
     if parts.ema is not None:
         parts.ema.module.load_state_dict(prefixed(tensors, "ema/"))
+    head = prefixed(tensors, "head/")
+    if head:  # checkpoints written before heads were saved have none
+        parts.head.load_state_dict(head)
     parts.optimizer.load_state_dict(optimizer_from_flat(info["optimizer"], tensors))
     if info.get("scaler"):
         parts.scaler.load_state_dict(info["scaler"])

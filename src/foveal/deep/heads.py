@@ -39,7 +39,12 @@ class SoftmaxHead(nn.Module):
         self.n_outputs = n_classes
         self.criterion = single_label_criterion(options.loss, options.weight, options.smoothing, options.soft_targets)
 
-    def loss(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    def loss(self, logits: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None = None) -> torch.Tensor:
+        """The batch loss; ``weight`` (n,) makes it a weighted mean of per-sample losses (``--reweight``)."""
+        if weight is not None:
+            from foveal.deep.losses import per_sample_loss, weighted_mean
+
+            return weighted_mean(per_sample_loss(self.criterion, logits, target), weight)
         return self.criterion(logits, target)
 
     def eval_loss(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -66,7 +71,11 @@ class SigmoidHead(nn.Module):
         self.n_outputs = n_classes
         self.criterion = multilabel_criterion(options.loss, options.weight)
 
-    def loss(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    def loss(self, logits: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None = None) -> torch.Tensor:
+        if weight is not None:
+            from foveal.deep.losses import per_sample_loss, weighted_mean
+
+            return weighted_mean(per_sample_loss(self.criterion, logits, target.to(logits.dtype)), weight)
         return self.criterion(logits, target.to(logits.dtype))
 
     def eval_loss(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -137,7 +146,13 @@ class HierarchicalHead(nn.Module):
         self.hierarchical_softmax = hierarchical_softmax
         self.smoothing = smoothing
 
-    def loss(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    def loss(self, logits: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None = None) -> torch.Tensor:
+        if weight is not None:
+            from foveal.deep.losses import weighted_mean
+
+            losses = self._path_nll(logits, target, "none") if self.hierarchical_softmax else \
+                self._level_ce(logits, target, "none")
+            return weighted_mean(losses, weight)
         if self.hierarchical_softmax:
             return self._path_nll(logits, target)
         return self._level_ce(logits, target)
@@ -145,7 +160,7 @@ class HierarchicalHead(nn.Module):
     def eval_loss(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         return F.nll_loss(self.tree.leaf_log_proba(logits.float()), target)
 
-    def _level_ce(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    def _level_ce(self, logits: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
         tree, total = self.tree, logits.new_zeros(())
         path = tree.paths[target]  # (n, depth)
         for level in range(tree.depth):
@@ -153,11 +168,11 @@ class HierarchicalHead(nn.Module):
             first = nodes[0]
             local = path[:, level] - first
             local = torch.where(path[:, level] == len(tree.nodes), torch.full_like(local, -100), local)
-            total = total + F.cross_entropy(logits[:, first:first + len(nodes)], local,
-                                            ignore_index=-100, label_smoothing=self.smoothing)
+            total = total + F.cross_entropy(logits[:, first:first + len(nodes)], local, ignore_index=-100,
+                                            label_smoothing=self.smoothing, reduction=reduction)
         return total
 
-    def _path_nll(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    def _path_nll(self, logits: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
         tree = self.tree
         path = tree.paths[target]  # (n, depth), padded with len(nodes)
         valid = path < len(tree.nodes)
@@ -167,7 +182,8 @@ class HierarchicalHead(nn.Module):
         rows = torch.arange(len(logits), device=logits.device)[:, None, None]
         logp = padded[rows, groups].log_softmax(dim=2)
         picked = logp.gather(2, tree.node_slot[safe][..., None]).squeeze(2)
-        return -(picked * valid).sum(dim=1).mean()
+        losses = -(picked * valid).sum(dim=1)
+        return losses if reduction == "none" else losses.mean()
 
     def proba(self, logits: torch.Tensor) -> torch.Tensor:
         return self.tree.leaf_log_proba(logits.float()).exp()

@@ -18,10 +18,13 @@ class FocalLoss(nn.Module):
         self.smoothing = smoothing
         self.register_buffer("weight", weight if weight is not None else None, persistent=False)
 
-    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    def per_sample(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         ce = F.cross_entropy(logits, target, weight=self.weight, reduction="none", label_smoothing=self.smoothing)
         p_true = torch.exp(-F.cross_entropy(logits, target, reduction="none")).detach()
-        focal = (1.0 - p_true) ** self.gamma * ce
+        return (1.0 - p_true) ** self.gamma * ce
+
+    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        focal = self.per_sample(logits, target)
         if self.weight is None:
             return focal.mean()
         return focal.sum() / self.weight[target].sum()  # as weighted cross-entropy averages
@@ -72,3 +75,29 @@ def multilabel_criterion(loss: str, pos_weight: torch.Tensor | None) -> nn.Modul
     from timm.loss import create_classification_loss
 
     return create_classification_loss("bce", multi_label=True, pos_weight=pos_weight)
+
+
+def per_sample_loss(criterion: nn.Module, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """The (n,) losses ``criterion`` averages (one per sample; multi-label: the mean over labels)."""
+    if isinstance(criterion, FocalLoss):
+        return criterion.per_sample(logits, target)
+    if isinstance(criterion, SigmoidFocalLoss):
+        from torchvision.ops import sigmoid_focal_loss
+
+        return sigmoid_focal_loss(logits, target.to(logits.dtype), alpha=-1, gamma=criterion.gamma,
+                                  reduction="none").mean(dim=1)
+    if isinstance(criterion, nn.CrossEntropyLoss):
+        return F.cross_entropy(logits, target, weight=criterion.weight, reduction="none",
+                               label_smoothing=criterion.label_smoothing)
+    if target.shape == logits.shape and hasattr(criterion, "pos_weight"):  # BCE (timm's or torch's)
+        return F.binary_cross_entropy_with_logits(logits, target.to(logits.dtype), getattr(criterion, "weight", None),
+                                                  pos_weight=criterion.pos_weight, reduction="none").mean(dim=1)
+    if target.shape == logits.shape:  # soft targets from Mixup / CutMix
+        return torch.sum(-target * F.log_softmax(logits, dim=-1), dim=-1)
+    raise TypeError(f"no per-sample form of {type(criterion).__name__}")
+
+
+def weighted_mean(losses: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """Σ wᵢ·ℓᵢ / Σ wᵢ: per-sample weights (``--reweight``) applied to per-sample losses."""
+    weight = weight.to(losses.device, losses.dtype)
+    return (losses * weight).sum() / weight.sum().clamp_min(1e-12)

@@ -35,7 +35,7 @@ class CnnSmall(nn.Module):
         self.num_classes = num_classes
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.drop = nn.Dropout(drop_rate)
-        self.fc = nn.Linear(channels, num_classes)
+        self.fc = _classifier(channels, num_classes)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         return self.features(x)
@@ -52,7 +52,12 @@ class CnnSmall(nn.Module):
 
     def reset_classifier(self, num_classes: int) -> None:
         self.num_classes = num_classes
-        self.fc = nn.Linear(self.num_features, num_classes)
+        self.fc = _classifier(self.num_features, num_classes)
+
+
+def _classifier(features: int, num_classes: int) -> nn.Module:
+    """The last layer; none for ``num_classes=0`` (a backbone), as timm does."""
+    return nn.Linear(features, num_classes) if num_classes > 0 else nn.Identity()
 
 
 def is_deep_model(name: str) -> bool:

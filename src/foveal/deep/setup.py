@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -40,6 +41,10 @@ class Parts:
     transfer: dict = field(default_factory=dict)
     train_net: nn.Module | None = None
     _wrapped_frozen: bool | None = None
+    # self-supervised runs (foveal.learn): ``views(images uint8 NCHW, gen) -> (inputs, targets)`` replaces
+    # augmentation + normalisation + Mixup; ``after_update(net, progress 0..1)`` runs after every update
+    views: Callable | None = None
+    after_update: Callable | None = None
 
     def inputs(self, channels_last: bool = False):
         """How this run turns uint8 batches into network input (shared with the bundle's predictor)."""
@@ -147,6 +152,11 @@ def build_network(cfg: TrainConfig, task: Task, images: np.ndarray, head: nn.Mod
     net = build_model(arch, channels, head.n_outputs, args)
     spec = {"family": "deep", "architecture": arch, "in_chans": channels, "num_outputs": head.n_outputs,
             "timm_args": args}
+    if parent and parent["spec"].get("pruned"):  # keep a pruned parent's narrower layers
+        from foveal.deep.shapes import fit_to_state
+
+        fit_to_state(net, parent["weights"], keep_classifier_outputs=True)
+        spec["pruned"] = parent["spec"]["pruned"]
     return net, spec
 
 

@@ -120,21 +120,27 @@ def _l1(net: nn.Module, weight: float) -> torch.Tensor | float:
     return weight * sum(p.abs().sum() for p in net.parameters() if p.requires_grad and p.ndim > 1)
 
 
-def forward_loss(loop: Loop, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+def forward_loss(loop: Loop, x: torch.Tensor, y: torch.Tensor, weight: torch.Tensor | None = None) -> torch.Tensor:
     parts = loop.parts
     with parts.inputs().autocast():
         logits = parts.train_net(x)
-        loss = parts.head.loss(logits.float(), y)
+        if not isinstance(logits, torch.Tensor):  # a self-supervised network's outputs: its objective reads them
+            return parts.head.loss(logits, y) + _l1(parts.net, loop.cfg.l1)
+        loss = parts.head.loss(logits.float(), y) if weight is None else \
+            parts.head.loss(logits.float(), y, weight)  # --reweight: a weighted mean of per-sample losses
     return loss + _l1(parts.net, loop.cfg.l1)
 
 
 def prepare_batch(loop: Loop, train: ImageTensor, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     parts = loop.parts
-    x = parts.augment(train.images[idx], parts.gen)
-    x = normalize(x, parts.mean, parts.std)
-    y = train.targets[idx]
-    if parts.mixup is not None:
-        x, y = parts.mixup(x, y)
+    if parts.views is not None:  # self-supervised: the objective makes its own inputs and targets
+        x, y = parts.views(train.images[idx], parts.gen)
+    else:
+        x = parts.augment(train.images[idx], parts.gen)
+        x = normalize(x, parts.mean, parts.std)
+        y = train.targets[idx]
+        if parts.mixup is not None:
+            x, y = parts.mixup(x, y)
     x = x.to(parts.device, non_blocking=True)
     if loop.cfg.channels_last:
         x = x.contiguous(memory_format=torch.channels_last)
@@ -152,6 +158,8 @@ def _optimizer_step(loop: Loop) -> None:
     loop.state.updates += 1
     if parts.ema is not None:
         parts.ema.update(parts.net, step=loop.state.updates)
+    if parts.after_update is not None:  # e.g. BYOL's momentum encoder
+        parts.after_update(parts.net, loop.state.updates / parts.schedule.total)
     parts.schedule.step(loop.state.updates)
 
 
@@ -189,8 +197,9 @@ def train_epoch(loop: Loop, train: ImageTensor) -> dict:
         last_micro = (i + 1) % cfg.accumulate == 0 or i + 1 == len(batches)
         sync = contextlib.nullcontext() if last_micro or not loop.ctx.enabled else parts.train_net.no_sync()
         group = min(cfg.accumulate, len(batches) - i // cfg.accumulate * cfg.accumulate)  # a last group may be short
+        weight = None if train.weights is None else train.weights[batches[i]]
         with sync:
-            loss = forward_loss(loop, x, y)
+            loss = forward_loss(loop, x, y, weight)
             parts.scaler.scale(loss / group).backward()
         running += loss.detach().double() * len(y)
         if (i + 1) % LOSS_SYNC_EVERY == 0:

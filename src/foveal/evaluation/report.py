@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 from datetime import datetime, timezone
 from pathlib import Path
@@ -154,24 +153,18 @@ def _learning(ev: Evaluation, run_dir) -> str:
 
 def thumbnail(image: np.ndarray, side: int = THUMB) -> bytes:
     """A PNG of one preprocessed uint8 image, scaled up (pixelated) or down to ``side``."""
-    from PIL import Image
+    from foveal.thumbnails import scaled_png
 
-    array = image[:, :, 0] if image.shape[2] == 1 else image
-    pil = Image.fromarray(np.ascontiguousarray(array))
-    scale = side / max(pil.size)
-    size = (max(1, round(pil.width * scale)), max(1, round(pil.height * scale)))
-    pil = pil.resize(size, Image.Resampling.NEAREST if scale >= 1 else Image.Resampling.LANCZOS)
-    buffer = io.BytesIO()
-    pil.save(buffer, format="PNG", optimize=True)
-    return buffer.getvalue()
+    return scaled_png(image, side)
 
 
-def _cards(ev: Evaluation, picks: list[dict]) -> str:
+def _cards(ev: Evaluation, picks: list[dict], heat: dict[int, bytes] | None = None) -> str:
     cards = []
     for s in picks:
         src = data_uri(thumbnail(ev.loaded.images[s["row"]]))
         verdict = "good" if s["correct"] else "bad"
-        cards.append(f'<div class="card"><img src="{src}" alt="{esc(s["path"])}">'
+        extra = f'<img src="{data_uri(heat[s["row"]])}" alt="heat map">' if heat and s["row"] in heat else ""
+        cards.append(f'<div class="card"><img src="{src}" alt="{esc(s["path"])}">{extra}'
                      f'<div>true <b>{esc(s["true"])}</b></div>'
                      f'<div class="{verdict}">pred <b>{esc(s["predicted"])}</b> {s["confidence"]:.3f}</div>'
                      f'<div class="path">{esc(s["path"])}</div></div>')
@@ -185,8 +178,37 @@ def _gallery(ev: Evaluation) -> str:
     what = "the probability of the predicted class" if ev.result["task"] != "multilabel" else \
         "the confidence of the weakest (or most confidently wrong) label decision"
     return (f'<p class="note">Number after the prediction: {what}.</p>'
-            "<h3>Most confident mistakes</h3>" + _cards(ev, wrong)
+            "<h3>Most confident mistakes</h3>" + _heat_note(ev, wrong) + _cards(ev, wrong, _heat_maps(ev, wrong))
             + "<h3>Least confident correct predictions</h3>" + _cards(ev, right))
+
+
+def _heat_maps(ev: Evaluation, picks: list[dict]) -> dict[int, bytes]:
+    """Deep bundles: a Grad-CAM thumbnail of each picked image for its predicted class (``foveal.explain``)."""
+    if ev.predictor.family != "deep" or not picks:
+        return {}
+    from foveal.explain import explain
+    from foveal.explain.overlay import heat_thumbnail
+
+    rows = [s["row"] for s in picks]
+    try:
+        found = explain(ev.predictor, ev.loaded.images[rows], "gradcam")
+    except Exception as err:  # noqa: BLE001 - a model without a usable target layer still gets its report
+        from foveal.errors import warn
+
+        warn(f"report: no heat maps ({type(err).__name__}: {err})")
+        return {}
+    first: dict[int, bytes] = {}
+    for e in found:
+        row = rows[e.index]
+        if row not in first:
+            first[row] = heat_thumbnail(ev.loaded.images[row], e.map)
+    return first
+
+
+def _heat_note(ev: Evaluation, picks: list[dict]) -> str:
+    if ev.predictor.family != "deep" or not picks:
+        return ""
+    return '<p class="note">Beside each image: Grad-CAM for the predicted class (where the model looked).</p>'
 
 
 def _model_card(predictor) -> str:

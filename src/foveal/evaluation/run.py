@@ -111,6 +111,8 @@ def evaluate_bundle(bundle: str | Path, data: str | Path | Dataset, split: str |
 def evaluation_json(ev: Evaluation, keep_samples: bool = False) -> dict:
     out = {**ev.result, "split": ev.split, "data": ev.data_name, "bundle": str(ev.predictor.path),
            "skipped": ev.loaded.skipped}
+    if ev.predictor.manifest.get("tta"):  # test-time augmentation (foveal.audit.tta): the views averaged
+        out["tta"] = ev.predictor.manifest["tta"]
     if keep_samples:
         out["samples"] = [{k: v for k, v in s.items() if k != "row"} for s in ev.samples()]
     return out

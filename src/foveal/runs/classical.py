@@ -23,6 +23,18 @@ def check_estimator_params(cfg: TrainConfig) -> None:
                           f"documentation of {type(estimator).__name__}") from None
 
 
+def check_sample_weight(cfg: TrainConfig) -> None:
+    """``--reweight`` needs a classifier whose ``fit`` takes ``sample_weight``."""
+    from sklearn.utils.validation import has_fit_parameter
+
+    from foveal.classical.estimators import ESTIMATORS, create_estimator
+
+    if not has_fit_parameter(create_estimator(cfg.model, seed=cfg.seed, **cfg.params), "sample_weight"):
+        able = [n for n in ESTIMATORS if has_fit_parameter(create_estimator(n), "sample_weight")]
+        raise ConfigError(f"--reweight needs sample weights, which {cfg.model} cannot take",
+                          f"use one of {', '.join(able)}")
+
+
 AUTO_PIXELS_BELOW = 16  # px: under this shorter side raw pixels beat HOG (digits 8×8: 0.993 vs 0.952)
 
 
@@ -55,9 +67,14 @@ class ClassicalEngine:
                               "give a side in pixels, or auto")
         check_feature_params(cfg)
         check_estimator_params(cfg)
+        if cfg.reweight:
+            check_sample_weight(cfg)
 
     def check_task(self, cfg: TrainConfig, task) -> None:
         """Every task works: multi-label one-vs-rest, hierarchical as a distribution over leaves."""
+        if cfg.reweight and task.type == "multilabel":
+            raise ConfigError("--reweight is not available for multi-label classical models",
+                              "train a deep model (e.g. --model cnn-small) with --reweight")
 
     def load(self, cfg: TrainConfig, ds, validation: bool = True):
         from foveal.data.images import infer_preprocessing
@@ -77,8 +94,10 @@ class ClassicalEngine:
         y = data.train.targets()
         if task.type != "multilabel" and len(np.unique(y)) < 2:
             raise ConfigError("the training split holds a single class", "add images of the other classes")
+        weights = data.train.reweighting(cfg.reweight)
+        fit_params = {} if weights is None else {"clf__sample_weight": weights}
         with status(f"Fitting {cfg.model} on {len(y)} images"):
-            pipeline.fit(data.train.loaded.images, y)
+            pipeline.fit(data.train.loaded.images, y, **fit_params)
         spec = {"family": CLASSICAL, "features": features, "feature_params": cfg.feature_params,
                 "estimator": cfg.model, "estimator_params": cfg.params, "scale": cfg.scale,
                 "pipeline": [name for name, _ in pipeline.steps], "n_classes": task.n_classes}

@@ -35,6 +35,17 @@ class Part:
     def targets(self) -> np.ndarray:
         return self.ds.task.encode(self.labels())
 
+    def reweighting(self, column: str | None) -> np.ndarray | None:
+        """``--reweight COLUMN``: per-sample weights (kept rows) balancing COLUMN values × classes."""
+        if not column:
+            return None
+        from foveal.data.reweight import balancing_weights
+
+        values = self.ds.column(column)
+        labels = self.labels()
+        multi = self.ds.task.type == "multilabel"
+        return balancing_weights([values[i] for i in self.loaded.kept], None if multi else labels)
+
     @property
     def in_ram(self) -> bool:
         """Whether every kept image's pixels are in ``loaded.images`` (not only a sample)."""
@@ -86,6 +97,8 @@ def load_run_data(cfg, ds: Dataset, prep: Preprocessing, cache: str = "ram", val
     from foveal.data.split import train_val_indices
 
     pool = training_pool(ds)
+    if getattr(cfg, "reweight", None):
+        pool.column(cfg.reweight)  # a missing column fails now, before anything is decoded
     sample = CACHE_NONE_SAMPLE if cache == "none" else None
     if sample is None:
         check_memory(len(pool), prep, " or train with --cache none (deep models)")

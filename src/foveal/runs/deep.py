@@ -53,6 +53,45 @@ def stop_on_signals(stop):
             signal.signal(s, handler)
 
 
+@contextlib.contextmanager
+def training_context(cfg: TrainConfig):
+    """The process group (torchrun) or single-process context, with ``--workers`` torch threads."""
+    from foveal.deep.distributed import setup, teardown
+    from foveal.deep.setup import torch_threads
+
+    ctx = setup(cfg.device)
+    try:
+        with torch_threads(cfg.workers):
+            yield ctx
+    finally:
+        teardown(ctx)
+
+
+def run_loop(cfg: TrainConfig, engine: str, folder, ctx, make_loop, train, val, command: str = "train"):
+    """A deep engine's life in its run folder: create it (rank 0), build the loop, resume it, train it;
+    an interrupt leaves a checkpoint and says how to continue. Returns the finished loop."""
+    from foveal.deep.trainer import Interrupted, fit_loop
+    from foveal.progress import stderr_console
+
+    writes = folder is not None and ctx.is_main
+    if writes and not folder.ready:
+        folder.create()
+        folder.write_config(cfg, engine)
+    loop = make_loop(folder.path if writes else None)
+    if writes and folder.resume:
+        resume_into(loop, folder.path)
+    try:
+        with stop_on_signals(loop.stop):
+            fit_loop(loop, train, val)
+    except Interrupted as stop:
+        if writes:
+            stderr_console().print(f"stopped by {stop}; checkpoint written to {folder.path / 'checkpoints'}"
+                                   f"/last.safetensors — continue with `foveal {command} --resume {folder.path}`",
+                                   highlight=False, markup=False, soft_wrap=True)
+        raise
+    return loop
+
+
 def short_run_advice(n_train: int, cfg: TrainConfig, per_epoch: int) -> str | None:
     """A warning when the run makes too few optimizer updates to learn, with what to change."""
     updates = per_epoch * cfg.epochs
@@ -70,6 +109,8 @@ class DeepEngine:
 
     def __init__(self) -> None:
         self.parent: dict | None = None
+        self.callbacks: list = []  # extra trainer Callbacks (tuning's pruner, pruning's zero-keeper, …)
+        self.backbone: dict | None = None  # --pretrained BUNDLE (e.g. a `foveal pretrain` backbone)
 
     def check(self, cfg: TrainConfig) -> None:
         from foveal.deep.distributed import pick_device
@@ -84,7 +125,9 @@ class DeepEngine:
         if cfg.freeze_backbone and cfg.unfreeze_after:
             raise ConfigError("--freeze-backbone and --unfreeze-after both given",
                               "use --freeze-backbone for a linear probe, or --unfreeze-after N to thaw it later")
-        if cfg.pretrained and not Path(cfg.pretrained).is_file():
+        if cfg.pretrained and Path(cfg.pretrained).is_dir():
+            self.backbone = pretrained_bundle(cfg)
+        elif cfg.pretrained and not Path(cfg.pretrained).is_file():
             raise ConfigError(f"--pretrained {cfg.pretrained} does not exist", "give a .safetensors or .pth weights file")
         pick_device(cfg.device)
         if cfg.init_from:
@@ -92,7 +135,7 @@ class DeepEngine:
 
             self.parent = read_bundle_weights(Path(cfg.init_from))
         else:
-            check_model(cfg.model)
+            check_model(self._cfg(cfg).model)
 
     def check_task(self, cfg: TrainConfig, task) -> None:
         from foveal.deep.setup import check_combinations
@@ -112,48 +155,33 @@ class DeepEngine:
 
     def _cfg(self, cfg: TrainConfig) -> TrainConfig:
         """``--init-from`` trains the parent's architecture."""
+        if self.backbone:  # --pretrained BUNDLE: its architecture, and its weights file
+            return replace(cfg, model=self.backbone["architecture"], pretrained=self.backbone["weights"])
         return replace(cfg, model=self.parent["spec"]["architecture"]) if self.parent else cfg
 
     def fit(self, cfg: TrainConfig, data, folder) -> Fitted | None:
-        from foveal.deep.distributed import setup, teardown
-        from foveal.deep.setup import torch_threads
-
         cfg = self._cfg(cfg)
-        ctx = setup(cfg.device)
-        try:
-            with torch_threads(cfg.workers):
-                return self._train(cfg, data, folder, ctx)
-        finally:
-            teardown(ctx)
+        with training_context(cfg) as ctx:
+            return self._train(cfg, data, folder, ctx)
 
     def _train(self, cfg: TrainConfig, data, folder, ctx) -> Fitted | None:
         import numpy as np
 
-        from foveal.deep.trainer import Interrupted, fit_loop
-
         y_train = data.train.targets()
         if data.task.type != "multilabel" and len(np.unique(y_train)) < 2:
             raise ConfigError("the training split holds a single class", "add images of the other classes")
-        writes = folder is not None and ctx.is_main
-        if writes and not folder.ready:
-            folder.create()
-            folder.write_config(cfg, DEEP)
-        loop = self._loop(cfg, data, y_train, ctx, folder.path if writes else None)
-        if writes and folder.resume:
-            _resume_into(loop, folder.path)
-        train, val = _tensors(data, y_train)
-        try:
-            with stop_on_signals(loop.stop):
-                fit_loop(loop, train, val)
-        except Interrupted as stop:
-            if writes:
-                from foveal.progress import stderr_console
 
-                stderr_console().print(f"stopped by {stop}; checkpoint written to {folder.path / 'checkpoints'}"
-                                       f"/last.safetensors — continue with `foveal train --resume {folder.path}`",
-                                       highlight=False, markup=False, soft_wrap=True)
-            raise
+        def make_loop(run_dir: Path | None):
+            loop = self._loop(cfg, data, y_train, ctx, run_dir)
+            self.prepare(cfg, loop)
+            return loop
+
+        train, val = _tensors(data, y_train, cfg.reweight)
+        loop = run_loop(cfg, DEEP, folder, ctx, make_loop, train, val)
         return self._fitted(cfg, loop, data)
+
+    def prepare(self, cfg: TrainConfig, loop) -> None:
+        """A hook for engines built on this one (distillation): adjust the loop's parts before training."""
 
     def _loop(self, cfg: TrainConfig, data, y_train, ctx, run_dir: Path | None):
         from foveal.deep.callbacks import ConsoleProgress, RunFolder
@@ -173,7 +201,7 @@ class DeepEngine:
         if ctx.is_main:
             info(f"augmentation ({cfg.augment}{', orientation-sensitive data' if orientation else ''}): "
                  f"{parts.augment.describe()}")
-        callbacks = [ConsoleProgress()] + ([RunFolder(run_dir)] if run_dir is not None else [])
+        callbacks = [ConsoleProgress()] + ([RunFolder(run_dir)] if run_dir is not None else []) + self.callbacks
         return Loop(cfg, data.task, parts, ctx, callbacks=callbacks,
                     scorer=lambda proba, y: epoch_scores(data.task, y, proba))
 
@@ -196,7 +224,7 @@ class DeepEngine:
                       history=list(loop.state.history))
 
 
-def _tensors(data, y_train):
+def _tensors(data, y_train, reweight: str | None = None):
     """The training images as an in-RAM tensor (or read per batch under ``--cache none``) and validation."""
     import torch
 
@@ -206,11 +234,27 @@ def _tensors(data, y_train):
         train = ImageTensor.from_numpy(data.train.loaded.images, y_train)
     else:
         train = ImageTensor(FileImages(data.train.ds, data.prep, data.train.loaded.kept), torch.as_tensor(y_train))
+    weights = data.train.reweighting(reweight)
+    if weights is not None:
+        train.weights = torch.as_tensor(weights, dtype=torch.float32)
     val = ImageTensor.from_numpy(data.val.loaded.images, data.val.targets()) if len(data.val.loaded.kept) else None
     return train, val
 
 
-def _resume_into(loop, run_dir: Path) -> None:
+def pretrained_bundle(cfg: TrainConfig) -> dict:
+    """``--pretrained BUNDLE``: a deep bundle (a ``foveal pretrain`` backbone or a classifier), checked
+    now; its architecture (``--model`` may be left out) and weights file."""
+    from foveal.bundle.deep import WEIGHTS_FILE, read_bundle_weights
+
+    parent = read_bundle_weights(Path(cfg.pretrained))
+    arch = parent["spec"]["architecture"]
+    if "model" in cfg.given and cfg.model != arch:
+        raise ConfigError(f"--pretrained {cfg.pretrained} holds a {arch} network, but --model is {cfg.model}",
+                          f"use --model {arch}, or leave --model out")
+    return {"architecture": arch, "weights": str(parent["path"] / WEIGHTS_FILE)}
+
+
+def resume_into(loop, run_dir: Path) -> None:
     """Continue from ``checkpoints/last`` — or start again when the run stopped before its first one."""
     from foveal.deep.checkpoint import load_checkpoint, prefixed, restore
 

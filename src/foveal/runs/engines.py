@@ -18,14 +18,17 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
-from foveal.config import CLASSICAL, DEEP, TrainConfig
+from foveal.config import CLASSICAL, DEEP, DISTILL, PRETRAIN, TrainConfig
 from foveal.errors import ConfigError
 
 _ENGINES: dict[str, str] = {
     CLASSICAL: "foveal.runs.classical:ClassicalEngine",
     DEEP: "foveal.runs.deep:DeepEngine",
+    PRETRAIN: "foveal.learn.engine:PretrainEngine",
+    DISTILL: "foveal.compress.distill_engine:DistillEngine",
 }
 
 
@@ -40,6 +43,7 @@ class Fitted:
     parent: dict | None = None  # lineage.parent when the run starts from a bundle (--init-from)
     notes: list[str] = field(default_factory=list)  # lines for the console (early stopping, transfer, …)
     history: list[dict] = field(default_factory=list)  # per-epoch records of iterative engines (metrics.csv)
+    manifest: dict = field(default_factory=dict)  # top-level manifest entries the engine sets (a backbone's purpose)
 
 
 class Engine(Protocol):
@@ -63,11 +67,22 @@ def get_engine(name: str) -> Engine:
     return getattr(importlib.import_module(module), attr)()
 
 
+def engine_scopes(cfg: TrainConfig, name: str) -> tuple[str, ...]:
+    """The option scopes an engine reads: its name, and for distillation also the student's engine."""
+    if name == DISTILL:
+        from foveal.classical.estimators import ESTIMATORS
+
+        return (DISTILL, CLASSICAL if cfg.model in ESTIMATORS else DEEP)
+    return (name,)
+
+
 def engine_name(cfg: TrainConfig) -> str:
     """``classical`` for scikit-learn estimators, ``deep`` for cnn-small, timm names and ``--init-from``."""
     from foveal.classical.estimators import ESTIMATORS
 
-    if cfg.init_from:
+    if cfg.teacher:  # a student of a teacher bundle, deep or classical
+        return DISTILL
+    if cfg.init_from or cfg.pretrained and Path(cfg.pretrained).is_dir():  # a bundle's network
         return DEEP
     if cfg.model in ESTIMATORS:
         return CLASSICAL

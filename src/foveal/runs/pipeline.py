@@ -16,7 +16,7 @@ import numpy as np
 from foveal.config import TrainConfig, flag_of, spec
 from foveal.data.task import MultilabelTask
 from foveal.errors import ConfigError
-from foveal.runs.engines import Engine, Fitted, engine_name, get_engine
+from foveal.runs.engines import Engine, Fitted, engine_name, engine_scopes, get_engine
 from foveal.runs.folder import RunFolder
 
 ENGINE_WORDS = {"classical": "a classical model", "deep": "a deep model"}
@@ -41,7 +41,8 @@ class TrainResult:
 
 def stray_options(cfg: TrainConfig, engine: str) -> tuple[list[str], str, str]:
     """The options set explicitly (flags or YAML) that mean nothing to ``engine``, and what to say."""
-    stray = [name for name in cfg.given if engine not in spec(name).applies]
+    scopes = set(engine_scopes(cfg, engine))
+    stray = [name for name in cfg.given if not scopes & set(spec(name).applies)]
     if not stray:
         return [], "", ""
     other = sorted({a for name in stray for a in spec(name).applies})[0]
@@ -60,16 +61,18 @@ def check_applies(cfg: TrainConfig, engine: str) -> None:
         raise ConfigError(what, fix)
 
 
-def checked_engine(cfg: TrainConfig, name: str | None = None) -> Engine:
-    """The engine for ``cfg`` after every check that needs no data."""
-    name = name or engine_name(cfg)
+def checked_engine(cfg: TrainConfig, name: str | Engine | None = None) -> Engine:
+    """The engine for ``cfg`` (a name, or an engine instance carrying extra callbacks) after every
+    check that needs no data."""
+    given = None if name is None or isinstance(name, str) else name
+    name = given.name if given is not None else name or engine_name(cfg)
     check_applies(cfg, name)
-    engine = get_engine(name)
+    engine = given or get_engine(name)
     engine.check(cfg)
     return engine
 
 
-def run_training(cfg: TrainConfig, resume: Path | None = None, engine: str | None = None) -> TrainResult | None:
+def run_training(cfg: TrainConfig, resume: Path | None = None, engine: str | Engine | None = None) -> TrainResult | None:
     """Train and write a run folder; returns None on DDP ranks other than 0."""
     from foveal.data.load import load_dataset
 
@@ -91,7 +94,7 @@ def run_training(cfg: TrainConfig, resume: Path | None = None, engine: str | Non
     return finish(cfg, eng.name, data, fitted, folder, started)
 
 
-def fit_model(cfg: TrainConfig, ds, engine: str | None = None, validation: bool = True) -> tuple[Fitted, object]:
+def fit_model(cfg: TrainConfig, ds, engine: str | Engine | None = None, validation: bool = True) -> tuple[Fitted, object]:
     """Fit without a run folder (``ImageClassifier``): the same checks, data handling and engine;
     ``validation=False`` trains on every sample (no hold-out)."""
     eng = checked_engine(cfg, engine)
@@ -128,7 +131,7 @@ def finish(cfg: TrainConfig, engine: str, data, fitted: Fitted, folder: RunFolde
     run_dir = folder.path
     bundle = save_bundle(run_dir / "model", manifest, fitted.model.files())
     write_run_files(run_dir, metrics, data.skipped)
-    if cfg.report:
+    if cfg.report and set(engine_scopes(cfg, engine)) & set(spec("report").applies):  # e.g. pretraining has no validation report
         from foveal.evaluation.report import write_training_report
 
         write_training_report(run_dir, bundle, data.val.ds, data.val.loaded, proba)

@@ -44,11 +44,14 @@ def bundle_manifest(cfg: TrainConfig, engine: str, data, fitted, metrics: dict, 
         "lineage": {"parent": fitted.parent, "data_fingerprint": data.fingerprint(),
                     "config": _config(cfg, engine), "versions": versions(),
                     "created": datetime.now(timezone.utc).isoformat(timespec="seconds")},
+        **fitted.manifest,
     }
 
 
 def _config(cfg: TrainConfig, engine: str) -> dict:
-    out = cfg.applied(engine)
+    from foveal.runs.engines import engine_scopes
+
+    out = cfg.applied(engine_scopes(cfg, engine))
     out["data"] = data_name(cfg)
     return out
 
