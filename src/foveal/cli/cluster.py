@@ -66,7 +66,7 @@ def _table(data, bundle, features, backbone, weights, image_size, seed):
             raise ConfigError(f"{data} already holds vectors; {chosen[0]} is not used", f"drop {chosen[0]}")
         table = read_table(data)
         return table, f"embeddings ({Path(data).name})"
-    ds = load_dataset(data)
+    ds = load_dataset(data, labels="optional")
     if bundle or backbone:
         table = embed_dataset(open_source(bundle, backbone, weights, ds, image_size, seed), ds)
         return table, f"embeddings of {bundle or backbone}"

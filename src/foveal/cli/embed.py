@@ -62,7 +62,7 @@ def embed_command(
     if out.suffix.lower() != ".parquet":
         raise ConfigError(f"--out {out} is not a .parquet file", "write e.g. --out embeddings.parquet")
     source, data = source_and_data(args, backbone)
-    ds = load_dataset(data).select(split)
+    ds = load_dataset(data, labels="optional").select(split)
     embedder = open_source(source, backbone, weights, ds, image_size)
     table = embed_dataset(embedder, ds)
     write_table(table, out)

@@ -47,5 +47,5 @@ def _embed(args, backbone, weights, image_size):
     from foveal.learn.embeddings import embed_dataset
 
     source, data = source_and_data(args, backbone)
-    ds = load_dataset(data)
+    ds = load_dataset(data, labels="optional")
     return embed_dataset(open_source(source, backbone, weights, ds, image_size), ds)

@@ -92,3 +92,15 @@ def read_folder(root: Path, nested: bool | None) -> tuple[list[str], list[str], 
         labels += lab
         splits += [split] * len(p)
     return paths, labels, splits, bool(nested)
+
+
+def has_root_images(root: Path) -> bool:
+    """Whether image files sit directly in ``root`` (a plain collection, not a class-folder tree)."""
+    with os.scandir(root) as entries:
+        return any(e.is_file() and _is_image(e.name) for e in entries)
+
+
+def read_images(root: Path) -> list[str]:
+    """Every image below ``root`` (hidden files and folders skipped), as sorted relative POSIX paths."""
+    found, _ = _images_under(root)
+    return ["/".join(p for p in (rel, name) if p) for rel, name in found]

@@ -135,10 +135,12 @@ def _parse_labels(value, where: str) -> list[str]:
     return sorted(set(names))
 
 
-def _parse_row(row: dict, where: str, root: Path, label_column: str) -> tuple:
+def _parse_row(row: dict, where: str, root: Path, label_column: str | None) -> tuple:
     """(path, label(s), split, group, domain) of one row; a problem raises with ``where``."""
     rel = safe_relative(root, row.get("path"), where)
-    if label_column == "labels":
+    if label_column is None:  # an unlabelled manifest
+        label = None
+    elif label_column == "labels":
         label = _parse_labels(row.get("labels"), where)
     else:
         label = _text(row.get("label"))
@@ -151,7 +153,7 @@ def _parse_row(row: dict, where: str, root: Path, label_column: str) -> tuple:
     return rel, label, split, _text(row.get("group")) or None, _text(row.get("domain")) or None
 
 
-def _parse_rows(rows: list[Row], path: Path, label_column: str) -> ManifestRows:
+def _parse_rows(rows: list[Row], path: Path, label_column: str | None) -> ManifestRows:
     """Every row parsed; the problems of all bad rows raise together in one line."""
     out, problems = ManifestRows(), []
     extra = sorted({str(k) for _, r in rows if isinstance(r, dict) for k in r} - KNOWN_COLUMNS)
@@ -186,8 +188,10 @@ def _all_problems(problems: list[DataError]) -> DataError:
                      fix)
 
 
-def read_manifest(path: Path) -> ManifestRows:
-    """Parse and validate every row; all bad rows raise together, each with its line number."""
+def read_manifest(path: Path, labels_required: bool = True) -> ManifestRows:
+    """Parse and validate every row; all bad rows raise together, each with its line number.
+
+    Without ``labels_required`` a manifest may lack both label columns (its labels are then None)."""
     kind = MANIFEST_SUFFIXES.get(path.suffix.lower())
     if kind is None:
         raise DataError(f"{path}: unknown manifest type {path.suffix!r}",
@@ -198,10 +202,10 @@ def read_manifest(path: Path) -> ManifestRows:
         raise DataError(f"{path} is not UTF-8 text (byte {err.start})", "save the manifest as UTF-8") from None
     if not rows:
         raise DataError(f"{path} has no rows", "add one row per image")
-    return _parse_rows(rows, path, _label_column(path, rows))
+    return _parse_rows(rows, path, _label_column(path, rows, labels_required))
 
 
-def _label_column(path: Path, rows: list[Row]) -> str:
+def _label_column(path: Path, rows: list[Row], required: bool = True) -> str | None:
     """``label`` or ``labels``, after checking the columns the readable rows have."""
     if not any(isinstance(r, dict) for _, r in rows):
         raise _all_problems([r for _, r in rows])
@@ -209,6 +213,8 @@ def _label_column(path: Path, rows: list[Row]) -> str:
     if "path" not in columns:
         raise DataError(f"{path} has no 'path' column (columns: {', '.join(sorted(columns))})",
                         "name the image column 'path'")
+    if not required and not {"label", "labels"} & columns:
+        return None
     if ("label" in columns) == ("labels" in columns):
         raise DataError(f"{path} needs exactly one of the columns 'label' and 'labels'",
                         "use 'label' for one class per image, 'labels' (a|b or a JSON list) for several")

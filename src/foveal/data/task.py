@@ -243,6 +243,27 @@ class HierarchicalTask(SingleLabelTask):
         return out
 
 
+class UnlabeledTask(Task):
+    """Images without labels (pretraining, embeddings, clustering): no classes to encode or decode."""
+
+    type = "unlabeled"
+
+    def __init__(self) -> None:
+        super().__init__([])
+
+    def check_known(self, labels: Sequence, where: str) -> None:
+        """Any labels a source happens to carry are kept for reference, never checked."""
+
+    def encode(self, labels: Sequence) -> np.ndarray:
+        return np.zeros(len(labels), dtype=np.int64)
+
+    def decode(self, proba: np.ndarray, top_k: int = 1) -> list[Prediction]:
+        raise ConfigError("unlabelled data has no classes to predict", "train a classifier on labelled data")
+
+    def stratify_keys(self, labels: Sequence) -> list[str]:
+        return [""] * len(labels)
+
+
 def task_from_json(data: dict) -> Task:
     """Rebuild a task stored in a bundle."""
     kind = data.get("type")

@@ -25,6 +25,7 @@ def backbone_task(dimension: int) -> dict:
 
 class PretrainEngine:
     name = PRETRAIN
+    labels = "optional"  # labels are ignored: plain folders of images and unlabelled manifests work
 
     def check(self, cfg: TrainConfig) -> None:
         from foveal.deep.distributed import pick_device

@@ -3,6 +3,7 @@
 An engine is a class with:
 
 - ``name``: the key it registers under (``classical``, ``deep``; later ``distill``, ``pretrain``, …);
+- ``labels`` (optional attribute): ``"optional"`` when the engine can use images without labels;
 - ``check(cfg)``: refuse bad values and combinations that need no data (model names, estimator
   parameters, files named by options) — called before anything is read;
 - ``check_task(cfg, task)``: the same for combinations that depend on the task;

@@ -81,7 +81,7 @@ def run_training(cfg: TrainConfig, resume: Path | None = None, engine: str | Eng
         raise ConfigError("no training data given", "pass DATA: a folder, a manifest or a built-in dataset name")
     eng = checked_engine(cfg, engine)
     folder = RunFolder.resuming(resume) if resume else RunFolder.plan(cfg)
-    ds = load_dataset(cfg.data, cfg.task)
+    ds = load_dataset(cfg.data, cfg.task, labels=getattr(eng, "labels", "required"))
     eng.check_task(cfg, ds.task)
     data = eng.load(cfg, ds)
     try:
