@@ -37,6 +37,7 @@ bench: $(STAMP) ## Run the benchmarks (ratios against references measured in the
 	$(BIN)/python bench/serve.py
 	$(BIN)/python bench/compress.py
 	$(BIN)/python bench/distill.py
+	$(BIN)/python bench/time_to_accuracy.py
 
 bench-accuracy: $(STAMP) ## Reproduce the held-out accuracies of the README (about 10 min)
 	$(BIN)/python bench/accuracy.py

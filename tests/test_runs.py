@@ -135,6 +135,43 @@ def test_early_stopping_says_why_and_which_epoch_was_kept(capsys, tmp_path, face
     assert "* marks a new best validation accuracy" in err
 
 
+def test_target_accuracy_stops_once_reached_and_reports_the_kept_epoch(capsys, tmp_path, digits_folder):
+    code, out, err = run_cli(capsys, "train", digits_folder, "--out", tmp_path / "run", "--model", "cnn-small",
+                             "--epochs", "40", "--target-accuracy", "0.5", "--image-size", "16", "--batch-size", "16",
+                             "--no-report", "--workers", "1")
+    assert code == 0, err
+    manifest = json.loads((tmp_path / "run" / "model" / "foveal.json").read_text())
+    training = manifest["training"]
+    assert training["reached_target"] and training["epochs"] < 40
+    history = list(csv.DictReader((tmp_path / "run" / "metrics.csv").open()))
+    assert len(history) == training["epochs"] and float(history[-1]["accuracy"]) >= 0.5
+    assert all(float(row["accuracy"]) < 0.5 for row in history[:-1])
+    assert f"reached --target-accuracy 0.5 after epoch {training['epochs']} of 40" in out
+    # the validation metrics of the bundle are those of the kept epoch (its probabilities are reused, not re-predicted)
+    assert manifest["metrics"]["val"]["accuracy"] == pytest.approx(float(history[-1]["accuracy"]))
+
+
+def test_a_deep_run_does_not_predict_its_validation_split_twice(capsys, tmp_path, digits_folder, monkeypatch):
+    from foveal.bundle.deep import DeepModel
+
+    def refuse(self, images):
+        raise AssertionError("the validation split was predicted again after training")
+
+    monkeypatch.setattr(DeepModel, "predict_proba", refuse)
+    code, _, err = run_cli(capsys, "-q", "train", digits_folder, "--out", tmp_path / "run", "--model", "cnn-small",
+                           "--epochs", "2", "--image-size", "16", "--no-report", "--workers", "1")
+    assert code == 0, err
+
+
+def test_target_accuracy_is_checked_before_work(capsys, tmp_path, digits_folder):
+    code, _, err = run_cli(capsys, "train", digits_folder, "--out", tmp_path / "a", "--model", "svm",
+                           "--target-accuracy", "0.9")
+    assert code == 2 and "--target-accuracy applies to deep models" in err and not (tmp_path / "a").exists()
+    code, _, err = run_cli(capsys, "train", digits_folder, "--out", tmp_path / "b", "--model", "cnn-small",
+                           "--target-accuracy", "1.5")
+    assert code == 2 and "--target-accuracy must be at most 1, got 1.5" in err and not (tmp_path / "b").exists()
+
+
 def _formula_folder(root: Path, digits_folder: Path) -> Path:
     """Class folders and file names that a spreadsheet would run as formulas, plus a broken file."""
     for cls, digit in (("=SUM(A1)", "0"), ("+evil", "1")):

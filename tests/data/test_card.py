@@ -16,7 +16,7 @@ from foveal.errors import DataError
 from helpers import small
 
 SENSITIVE = {"digits": True, "multidigits": True, "digit-taxonomy": True, "digits-in-clutter": True, "faces": False,
-             "faces-biased": False, "textures": False}
+             "faces-biased": False, "textures": False, "digits-imbalanced": True, "digits-shifted": True}
 
 
 def test_every_builtin_declares_orientation_sensitivity() -> None:

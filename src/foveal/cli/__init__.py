@@ -60,6 +60,10 @@ def _register() -> None:
     app.command("serve")(serve.serve_command)
     app.add_typer(feedback.feedback_app, name="feedback")
     app.add_typer(data.data_app, name="data")
+    from foveal.cli import al
+
+    al.al_app.command("train")(al.build_al_train_command())
+    app.add_typer(al.al_app, name="al")
     from foveal.cli import bench, distill, export, prune, quantize, tune
 
     app.command("export")(export.export_command)
@@ -74,6 +78,9 @@ def _register() -> None:
     app.command("robustness")(robustness.robustness_command)
     app.command("audit")(audit.audit_command)
     data.data_app.command("issues")(issues.build_issues_command())
+    from foveal.cli import synthesize
+
+    app.command("synthesize")(synthesize.synthesize_command)
 
 
 _register()

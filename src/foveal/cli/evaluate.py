@@ -73,6 +73,8 @@ def _print_result(result: dict) -> None:
         b, j = thresholds["best_f1"], thresholds["youden"]
         console.print(f"thresholds: best F1 {b['f1']:.4f} at {b['threshold']:.4f} · "
                       f"Youden J {j['j']:.4f} at {j['threshold']:.4f}")
+    for name, domain in result.get("domains", {}).items():  # a manifest's domain column
+        console.print(metrics_table(domain["metrics"], title=f"domain {name} ({domain['n']} images)"))
     if "per_label" in result:
         per = {f"{k} f1": v["f1"] for k, v in result["per_label"].items()}
         console.print(metrics_table(per, title="per label"))

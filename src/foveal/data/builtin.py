@@ -28,10 +28,15 @@ BUILTINS: dict[str, str] = {
                          "(where the answer is: for testing explanations)",
     "faces-biased": "the faces crops and their mirror images; a 'dark' tone subgroup (column tone), darker "
                     "and lower-contrast, is rare in training and half of val and test (for fairness audits)",
+    "digits-imbalanced": "the digits with digit 8 cut to 5 % of its training images (val and test untouched; "
+                         "for rare-class methods such as `foveal synthesize`)",
+    "digits-shifted": "the digits as another domain: blurred, with inverted contrast; same labels and splits "
+                      "(for domain adaptation)",
 }
 
 # Flips and large rotations change these labels (a mirrored 2 or a 6 upside down is no longer itself).
-ORIENTATION_SENSITIVE: frozenset[str] = frozenset({"digits", "multidigits", "digit-taxonomy", "digits-in-clutter"})
+ORIENTATION_SENSITIVE: frozenset[str] = frozenset({"digits", "multidigits", "digit-taxonomy", "digits-in-clutter",
+                                                   "digits-imbalanced", "digits-shifted"})
 
 _DIGIT_FAMILIES = {
     "0": "loops", "6": "loops", "8": "loops", "9": "loops",
@@ -129,6 +134,12 @@ def _build(name: str) -> BuiltinData:
         "digits-in-clutter": _digits_in_clutter,
         "faces-biased": _faces_biased,
     }
+    from foveal.data.builtin_imbalanced import digits_imbalanced
+
+    builders["digits-imbalanced"] = digits_imbalanced
+    from foveal.data.builtin_shifted import digits_shifted
+
+    builders["digits-shifted"] = lambda: digits_shifted(_digit_source())
     images, labels, split, task, *extra = builders[name]()
     images.flags.writeable = False
     more = extra[0] if extra else {}

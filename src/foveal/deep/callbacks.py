@@ -111,33 +111,63 @@ def curves_png(history: list[dict]) -> bytes:
 
 
 class RunFolder(Callback):
-    """Keeps ``metrics.csv``, ``curves.png`` and ``checkpoints/{last,best}.safetensors`` current."""
+    """Keeps ``metrics.csv``, ``curves.png`` and ``checkpoints/{last,best}.safetensors`` current.
+
+    Checkpoints are serialised at the epoch's end and written (temporary file, fsync, rename) by one
+    background thread while the next epoch trains — about 0.5 s an epoch for resnet18 with AdamW. The
+    previous write is awaited before the next one and at the end, so its errors still stop the run."""
 
     def __init__(self, run_dir: Path) -> None:
         self.run_dir = Path(run_dir)
         self.checkpoints = self.run_dir / "checkpoints"
+        self.writer = None  # a one-thread executor, made on first use
+        self.pending: list = []
+
+    def _write(self, name: str, data: bytes) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.writer = self.writer or ThreadPoolExecutor(max_workers=1, thread_name_prefix="checkpoint")
+        self.pending.append(self.writer.submit(atomic_write_bytes, self.checkpoints / name, data))
+
+    def _wait(self) -> None:
+        pending, self.pending = self.pending, []
+        for future in pending:
+            future.result()
 
     def _save_last(self, loop: Loop) -> None:
-        from foveal.deep.checkpoint import save_checkpoint, snapshot
+        from foveal.deep.checkpoint import checkpoint_bytes, snapshot
 
-        tensors, info = snapshot(loop)
-        save_checkpoint(self.checkpoints / "last.safetensors", tensors, info)
+        self._write("last.safetensors", checkpoint_bytes(*snapshot(loop)))
 
     def on_epoch_end(self, loop: Loop, record: dict, improved: bool) -> None:
-        from foveal.deep.checkpoint import save_checkpoint
+        from foveal.deep.checkpoint import checkpoint_bytes
 
         atomic_write_text(self.run_dir / "metrics.csv", metrics_csv(loop.state.history))
+        self._wait()
         if improved and loop.best_weights is not None:
-            save_checkpoint(self.checkpoints / "best.safetensors",
-                            {f"model/{k}": v for k, v in loop.best_weights.items()},
-                            {"format": "foveal-best", "epoch": loop.state.epoch, "score": loop.state.best_score})
+            self._write("best.safetensors", checkpoint_bytes(
+                {f"model/{k}": v for k, v in loop.best_weights.items()},
+                {"format": "foveal-best", "epoch": loop.state.epoch, "score": loop.state.best_score}))
         self._save_last(loop)
 
     def on_interrupt(self, loop: Loop) -> None:
+        self._wait()
         self._save_last(loop)
-        if loop.state.history:
-            atomic_write_bytes(self.run_dir / "curves.png", curves_png(loop.state.history))
+        self._finish(loop)
 
     def on_train_end(self, loop: Loop) -> None:
+        self._finish(loop)
+
+    def on_error(self, loop: Loop) -> None:
+        """Let a checkpoint write in flight land before the run's error is reported (and its folder judged)."""
+        for future in self.pending:
+            future.exception()  # waits; the run's own error is the one to report
+        self.pending = []
+
+    def _finish(self, loop: Loop) -> None:
         if loop.state.history:
             atomic_write_bytes(self.run_dir / "curves.png", curves_png(loop.state.history))
+        self._wait()
+        if self.writer is not None:
+            self.writer.shutdown()
+            self.writer = None

@@ -72,13 +72,17 @@ def rng_restore(plain: dict, tensors: dict, augment_gen: torch.Generator) -> Non
     random.setstate((version, tuple(state), py_gauss))
 
 
-def save_checkpoint(path: Path, tensors: dict[str, torch.Tensor], info: dict) -> Path:
-    """Write ``tensors`` and the JSON ``info`` atomically as one safetensors file."""
+def checkpoint_bytes(tensors: dict[str, torch.Tensor], info: dict) -> bytes:
+    """``tensors`` and the JSON ``info`` as the bytes of one safetensors file (a copy: training may go on)."""
     from safetensors.torch import save
 
     clean = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
-    data = save(clean, metadata={META_KEY: json.dumps(info)})
-    return atomic_write_bytes(Path(path), data)
+    return save(clean, metadata={META_KEY: json.dumps(info)})
+
+
+def save_checkpoint(path: Path, tensors: dict[str, torch.Tensor], info: dict) -> Path:
+    """Write ``tensors`` and the JSON ``info`` atomically as one safetensors file."""
+    return atomic_write_bytes(Path(path), checkpoint_bytes(tensors, info))
 
 
 def read_info(path: Path) -> dict:

@@ -45,6 +45,9 @@ class Parts:
     # augmentation + normalisation + Mixup; ``after_update(net, progress 0..1)`` runs after every update
     views: Callable | None = None
     after_update: Callable | None = None
+    # ``objective(loop, x, y, weight, step) -> loss`` replaces the forward + supervised loss of batch ``step`` of
+    # epoch ``loop.state.epoch`` (foveal.fewer: adds a term on unlabelled images drawn for that step)
+    objective: Callable | None = None
 
     def inputs(self, channels_last: bool = False):
         """How this run turns uint8 batches into network input (shared with the bundle's predictor)."""

@@ -67,6 +67,7 @@ class LoopState:
     history: list[dict] = field(default_factory=list)
     partial: dict = field(default_factory=lambda: {"loss": 0.0, "n": 0, "seconds": 0.0})
     stopped_early: bool = False
+    reached_target: bool = False  # --target-accuracy: the best validation metric reached the target
     metric: str | None = None  # the validation metric that picks the best epoch
 
 
@@ -78,6 +79,7 @@ class Callback:
     def on_epoch_end(self, loop: "Loop", record: dict, improved: bool) -> None: ...
     def on_interrupt(self, loop: "Loop") -> None: ...
     def on_train_end(self, loop: "Loop") -> None: ...
+    def on_error(self, loop: "Loop") -> None: ...  # training raised (not an interrupt): settle what is in flight
 
 
 @dataclass
@@ -91,6 +93,8 @@ class Loop:
     callbacks: list[Callback] = field(default_factory=list)
     best_weights: dict | None = None
     scorer: Callable[[np.ndarray, np.ndarray], dict] | None = None  # (probabilities, targets) → metrics
+    val_proba: np.ndarray | None = None  # the latest validation probabilities
+    best_val_proba: np.ndarray | None = None  # those of the kept epoch: the run reuses them instead of predicting again
 
     def emit(self, hook: str, *args) -> None:
         if self.ctx.is_main:
@@ -120,8 +124,11 @@ def _l1(net: nn.Module, weight: float) -> torch.Tensor | float:
     return weight * sum(p.abs().sum() for p in net.parameters() if p.requires_grad and p.ndim > 1)
 
 
-def forward_loss(loop: Loop, x: torch.Tensor, y: torch.Tensor, weight: torch.Tensor | None = None) -> torch.Tensor:
+def forward_loss(loop: Loop, x: torch.Tensor, y: torch.Tensor, weight: torch.Tensor | None = None,
+                 step: int = 0) -> torch.Tensor:
     parts = loop.parts
+    if parts.objective is not None:  # e.g. semi-supervised / domain adaptation: a term on an unlabelled stream
+        return parts.objective(loop, x, y, weight, step) + _l1(parts.net, loop.cfg.l1)
     with parts.inputs().autocast():
         logits = parts.train_net(x)
         if not isinstance(logits, torch.Tensor):  # a self-supervised network's outputs: its objective reads them
@@ -142,9 +149,23 @@ def prepare_batch(loop: Loop, train: ImageTensor, idx: torch.Tensor) -> tuple[to
         if parts.mixup is not None:
             x, y = parts.mixup(x, y)
     x = x.to(parts.device, non_blocking=True)
+    side = train_side(loop.cfg, loop.state.epoch, x.shape[-2:])
+    if side != tuple(x.shape[-2:]):  # --progressive-resize: a smaller image early in the run
+        x = torch.nn.functional.interpolate(x, size=side, mode="bilinear", antialias=True, align_corners=False)
     if loop.cfg.channels_last:
         x = x.contiguous(memory_format=torch.channels_last)
     return x, y.to(parts.device)
+
+
+def train_side(cfg: TrainConfig, epoch: int, full: tuple[int, int]) -> tuple[int, int]:
+    """The training image size of ``epoch`` (0-based) under ``--progressive-resize F``: F × the side at the
+    first epoch, growing linearly to the full side at the last, in steps of 8 px (a multiple of the
+    strides' common factor keeps feature maps aligned)."""
+    start = getattr(cfg, "progressive_resize", 1.0)
+    if start >= 1.0:
+        return tuple(full)
+    share = 1.0 if cfg.epochs <= 1 else min(1.0, start + (1.0 - start) * epoch / (cfg.epochs - 1))
+    return tuple(int(min(n, max(8, round(n * share / 8) * 8))) for n in full)
 
 
 def _optimizer_step(loop: Loop) -> None:
@@ -199,7 +220,7 @@ def train_epoch(loop: Loop, train: ImageTensor) -> dict:
         group = min(cfg.accumulate, len(batches) - i // cfg.accumulate * cfg.accumulate)  # a last group may be short
         weight = None if train.weights is None else train.weights[batches[i]]
         with sync:
-            loss = forward_loss(loop, x, y, weight)
+            loss = forward_loss(loop, x, y, weight, i)
             parts.scaler.scale(loss / group).backward()
         running += loss.detach().double() * len(y)
         if (i + 1) % LOSS_SYNC_EVERY == 0:
@@ -228,7 +249,8 @@ def validate(loop: Loop, val: ImageTensor) -> dict:
     parts = loop.parts
     logits = predict_logits(parts.eval_net, val.images, parts.inputs(loop.cfg.channels_last))
     loss = parts.head.eval_loss(logits, val.targets).item()
-    scores = loop.scorer(parts.head.proba(logits).double().numpy(), val.targets.numpy()) if loop.scorer else {}
+    loop.val_proba = parts.head.proba(logits).double().numpy()
+    scores = loop.scorer(loop.val_proba, val.targets.numpy()) if loop.scorer else {}
     return {"val_loss": loss, **scores}
 
 
@@ -249,10 +271,17 @@ def _end_epoch(loop: Loop, record: dict, val: ImageTensor | None) -> bool:
     if improved:
         state.best_score, state.best_loss, state.best_epoch, state.bad_epochs = score, loss, state.epoch, 0
         loop.best_weights = {k: v.detach().clone() for k, v in loop.parts.eval_net.state_dict().items()}
+        loop.best_val_proba = loop.val_proba
     else:
         state.bad_epochs += 1
     loop.emit("on_epoch_end", record, improved)
     return improved
+
+
+def reached_target(loop: Loop) -> bool:
+    """``--target-accuracy``: has the best validation metric so far reached the target?"""
+    target, best = getattr(loop.cfg, "target_accuracy", None), loop.state.best_score
+    return target is not None and best is not None and best >= target
 
 
 def fit_loop(loop: Loop, train: ImageTensor, val: ImageTensor | None) -> Loop:
@@ -265,10 +294,16 @@ def fit_loop(loop: Loop, train: ImageTensor, val: ImageTensor | None) -> Loop:
             if cfg.early_stopping and state.bad_epochs >= cfg.early_stopping:
                 state.stopped_early = True
                 break
+            if reached_target(loop):
+                state.reached_target = True
+                break
             if any_rank(loop.stop.reason is not None, loop.ctx):
                 raise Interrupted(loop.stop.reason or "a signal on another rank")
     except Interrupted:
         loop.emit("on_interrupt")  # a consistent state: saved as checkpoints/last
+        raise
+    except BaseException:
+        loop.emit("on_error")
         raise
     if loop.best_weights is not None:
         loop.parts.eval_net.load_state_dict(loop.best_weights)

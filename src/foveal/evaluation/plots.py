@@ -20,27 +20,41 @@ FALLBACK_FONTS = ("DejaVu Sans", "Noto Sans CJK JP", "Noto Sans CJK SC", "WenQua
 
 
 @functools.cache
-def _fonts() -> tuple[tuple[str, ...], frozenset[int]]:
-    """The fallback fonts installed here, and every code point they can draw."""
+def _font_files() -> dict[str, str]:
+    """The fallback fonts installed here: name → file (matplotlib's font list, no file is opened)."""
     from matplotlib import font_manager
+
+    found: dict[str, str] = {}
+    for entry in font_manager.fontManager.ttflist:
+        if entry.name in FALLBACK_FONTS and entry.name not in found and entry.style == "normal":
+            found[entry.name] = entry.fname
+    return found
+
+
+@functools.cache
+def _fonts() -> tuple[tuple[str, ...], frozenset[int]]:
+    """The fallback fonts that load, in preference order, and every code point they can draw
+    (reading the charmaps costs a fraction of a second: only names outside ASCII need it)."""
     from matplotlib.ft2font import FT2Font
 
     found, covered = [], set()
-    for entry in font_manager.fontManager.ttflist:
-        if entry.name in FALLBACK_FONTS and entry.name not in found and entry.style == "normal":
-            try:
-                covered |= set(FT2Font(entry.fname).get_charmap())
-            except (OSError, RuntimeError):
-                continue
-            found.append(entry.name)
-    ordered = tuple(sorted(found, key=FALLBACK_FONTS.index)) or ("DejaVu Sans",)
-    return ordered, frozenset(covered)
+    for name, path in _font_files().items():
+        try:
+            covered |= set(FT2Font(path).get_charmap())
+        except (OSError, RuntimeError):
+            continue
+        found.append(name)
+    return _ordered(found), frozenset(covered)
+
+
+def _ordered(names) -> tuple[str, ...]:
+    return tuple(sorted(names, key=FALLBACK_FONTS.index)) or ("DejaVu Sans",)
 
 
 def plot_names(names: list[str], limit: int = 14) -> list[str]:
     """Class names as figures can draw them: shortened, and ``#k`` (the class's row in the report's
     tables) when no installed font has a glyph for them — the HTML tables keep the real names."""
-    covered = _fonts()[1]
+    covered = None if all(name.isascii() for name in names) else _fonts()[1]  # DejaVu Sans draws ASCII
     out = []
     for k, name in enumerate(names):
         drawable = not covered or all(ord(c) in covered or c.isspace() for c in name)
@@ -71,7 +85,7 @@ def drawn(fn):
     def wrapper(*args, **kwargs):
         from matplotlib import rc_context
 
-        with rc_context({"font.family": list(_fonts()[0])}), warnings.catch_warnings():
+        with rc_context({"font.family": list(_ordered(_font_files()))}), warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*[Gg]lyph.*missing from")
             return fn(*args, **kwargs)
 

@@ -24,6 +24,8 @@ def write_report(ev: Evaluation, path: str | Path, run_dir: str | Path | None = 
 
 
 def build_report(ev: Evaluation, run_dir: str | Path | None = None) -> str:
+    from foveal.evaluation.domains import domain_table_html
+
     r = ev.result
     name = _bundle_name(ev.predictor)
     subtitle = (f"{name} · {r['task']} · {r['n']} images · split {ev.split} of {ev.data_name} · "
@@ -34,6 +36,7 @@ def build_report(ev: Evaluation, run_dir: str | Path | None = None) -> str:
         section("Dataset", _dataset(ev), "dataset"),
         section("Metrics", cols("<h3>All metrics</h3>" + table(["metric", "value"], r["metrics"].items()),
                                 _per_class(r)), "metrics"),
+        section("Per domain", domain_table_html(r), "domains"),
         section("Confusion matrix", _confusion(r), "confusion"),
         section("ROC and precision-recall curves", _curves(ev, y), "curves"),
         section("Decision threshold", _thresholds(ev, y), "thresholds"),

@@ -80,6 +80,9 @@ def evaluation_from_loaded(predictor, part: Dataset, loaded: LoadedImages, split
     seconds = time.perf_counter() - started
     labels = [part.labels[i] for i in loaded.kept]
     result = evaluate_predictions(predictor.task, labels, proba)
+    from foveal.evaluation.domains import domain_metrics
+
+    result.update(domain_metrics(predictor.task, part, loaded.kept, labels, proba))  # a manifest's domain column
     return Evaluation(predictor, part, loaded, proba, result, split, data_name or part.name, seconds)
 
 

@@ -177,6 +177,9 @@ class DeepEngine:
             return loop
 
         train, val = _tensors(data, y_train, cfg.reweight)
+        if cfg.target_accuracy is not None and val is None:
+            raise ConfigError("--target-accuracy needs validation images, and this run has none",
+                              "give DATA a val split or a --val-fraction, or drop --target-accuracy")
         loop = run_loop(cfg, DEEP, folder, ctx, make_loop, train, val)
         return self._fitted(cfg, loop, data)
 
@@ -221,7 +224,7 @@ class DeepEngine:
 
             parent = parent_ref(self.parent["path"], "init-from")
         return Fitted(model, parts.spec, summary=_summary(loop, hashes), parent=parent, notes=_notes(loop),
-                      history=list(loop.state.history))
+                      history=list(loop.state.history), val_proba=loop.best_val_proba)
 
 
 def _tensors(data, y_train, reweight: str | None = None):
@@ -272,6 +275,7 @@ def resume_into(loop, run_dir: Path) -> None:
 def _summary(loop, hashes: list[str]) -> dict:
     state = loop.state
     out = {"epochs": state.epoch, "best_epoch": state.best_epoch, "stopped_early": state.stopped_early,
+           "reached_target": state.reached_target,
            "metric": state.metric, "updates": state.updates, "world_size": loop.ctx.world,
            "augmentation": loop.parts.augment.describe()}
     if loop.parts.transfer:
@@ -287,6 +291,9 @@ def _notes(loop) -> list[str]:
     if state.metric is None:
         return [f"no validation data: kept the weights of the last epoch ({state.epoch})"]
     best = f"epoch {state.best_epoch} (validation {state.metric} {state.best_score:.4f})"
+    if state.reached_target:
+        return [f"reached --target-accuracy {cfg.target_accuracy:g} after epoch {state.epoch} of {cfg.epochs}; "
+                f"kept {best}"]
     if state.stopped_early:
         return [f"stopped early after epoch {state.epoch}: validation {state.metric} did not improve for "
                 f"{cfg.early_stopping} epochs (--early-stopping); kept {best}"]

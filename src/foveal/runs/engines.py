@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from foveal.config import CLASSICAL, DEEP, DISTILL, PRETRAIN, TrainConfig
+from foveal.config import CLASSICAL, DEEP, DISTILL, FEWER, PRETRAIN, TrainConfig
 from foveal.errors import ConfigError
 
 _ENGINES: dict[str, str] = {
@@ -30,6 +30,7 @@ _ENGINES: dict[str, str] = {
     DEEP: "foveal.runs.deep:DeepEngine",
     PRETRAIN: "foveal.learn.engine:PretrainEngine",
     DISTILL: "foveal.compress.distill_engine:DistillEngine",
+    FEWER: "foveal.fewer.engine:FewerEngine",  # --semi / --adapt: the deep or classical engine plus unlabelled images
 }
 
 
@@ -45,6 +46,7 @@ class Fitted:
     notes: list[str] = field(default_factory=list)  # lines for the console (early stopping, transfer, …)
     history: list[dict] = field(default_factory=list)  # per-epoch records of iterative engines (metrics.csv)
     manifest: dict = field(default_factory=dict)  # top-level manifest entries the engine sets (a backbone's purpose)
+    val_proba: Any = None  # the validation split's probabilities when the engine already predicted it with these weights
 
 
 class Engine(Protocol):
@@ -74,6 +76,10 @@ def engine_scopes(cfg: TrainConfig, name: str) -> tuple[str, ...]:
         from foveal.classical.estimators import ESTIMATORS
 
         return (DISTILL, CLASSICAL if cfg.model in ESTIMATORS else DEEP)
+    if name == FEWER:  # semi-supervised / domain adaptation: also the options of the model's own engine
+        from dataclasses import replace
+
+        return (name, engine_name(replace(cfg, semi=None, adapt=None, unlabeled=None, target_unlabeled=None)))
     return (name,)
 
 
@@ -81,6 +87,8 @@ def engine_name(cfg: TrainConfig) -> str:
     """``classical`` for scikit-learn estimators, ``deep`` for cnn-small, timm names and ``--init-from``."""
     from foveal.classical.estimators import ESTIMATORS
 
+    if cfg.semi or cfg.adapt or cfg.unlabeled or cfg.target_unlabeled:  # unlabelled images too (foveal.fewer)
+        return FEWER
     if cfg.teacher:  # a student of a teacher bundle, deep or classical
         return DISTILL
     if cfg.init_from or cfg.pretrained and Path(cfg.pretrained).is_dir():  # a bundle's network

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from foveal.config import TrainConfig, flag_of, spec
+from foveal.config import TrainConfig, default, flag_of, spec
 from foveal.data.task import MultilabelTask
 from foveal.errors import ConfigError
 from foveal.runs.engines import Engine, Fitted, engine_name, engine_scopes, get_engine
@@ -47,8 +47,8 @@ def stray_options(cfg: TrainConfig, engine: str) -> tuple[list[str], str, str]:
         return [], "", ""
     other = sorted({a for name in stray for a in spec(name).applies})[0]
     flags = ", ".join(flag_of(n) for n in stray)
-    what = (f"{flags} {'applies' if len(stray) == 1 else 'apply'} to {other} models, not {cfg.model} "
-            f"({ENGINE_WORDS.get(engine, engine)})")
+    word = ENGINE_WORDS.get(engine_scopes(cfg, engine)[-1], engine)  # e.g. distill's student engine
+    what = (f"{flags} {'applies' if len(stray) == 1 else 'apply'} to {other} models, not {cfg.model} ({word})")
     fix = (f"drop {'it' if len(stray) == 1 else 'them'}, or choose {ENGINE_WORDS.get(other, other)} "
            f"such as --model {EXAMPLE_MODEL.get(other, other)}")
     return stray, what, fix
@@ -59,6 +59,11 @@ def check_applies(cfg: TrainConfig, engine: str) -> None:
     stray, what, fix = stray_options(cfg, engine)
     if stray:
         raise ConfigError(what, fix)
+    for name in cfg.given:  # e.g. --mu tunes --semi / --adapt: alone it would be silently ignored
+        needs = spec(name).needs  # (a saved config.yaml holds the default: not a request)
+        if needs and getattr(cfg, name) != default(name) and not any(getattr(cfg, other) for other in needs):
+            wanted = " or ".join(flag_of(other) for other in needs)
+            raise ConfigError(f"{flag_of(name)} only applies with {wanted}", f"add {wanted}, or drop {flag_of(name)}")
 
 
 def checked_engine(cfg: TrainConfig, name: str | Engine | None = None) -> Engine:
@@ -103,14 +108,16 @@ def fit_model(cfg: TrainConfig, ds, engine: str | Engine | None = None, validati
     return eng.fit(cfg, data, None), data
 
 
-def validate(data, model) -> tuple[dict, np.ndarray | None]:
-    """Predict the validation part once: tune multi-label thresholds on it (updating the task), then score it."""
+def validate(data, model, proba: np.ndarray | None = None) -> tuple[dict, np.ndarray | None]:
+    """Predict the validation part once (or take ``proba``, the engine's own prediction with the final
+    weights): tune multi-label thresholds on it (updating the task), then score it."""
     from foveal.evaluation.metrics import evaluate_predictions
     from foveal.evaluation.thresholds import tune_label_thresholds
 
     if len(data.val.loaded.kept) == 0:
         return {}, None
-    proba = model.predict_proba(data.val.loaded.images)
+    if proba is None or len(proba) != len(data.val.loaded.kept):
+        proba = model.predict_proba(data.val.loaded.images)
     labels = data.val.labels()
     if isinstance(data.task, MultilabelTask):
         data.ds.task = MultilabelTask(data.task.classes, tune_label_thresholds(proba, data.task.encode(labels)))
@@ -122,7 +129,7 @@ def finish(cfg: TrainConfig, engine: str, data, fitted: Fitted, folder: RunFolde
     from foveal.bundle.format import save_bundle
     from foveal.runs.record import bundle_manifest, write_run_files
 
-    metrics, proba = validate(data, fitted.model)
+    metrics, proba = validate(data, fitted.model, fitted.val_proba)
     seconds = time.perf_counter() - started
     manifest = bundle_manifest(cfg, engine, data, fitted, metrics, seconds)
     if not folder.ready:

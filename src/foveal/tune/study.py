@@ -101,7 +101,7 @@ def make_objective(setup: TuneSetup, data, engine_name: str, metric_holder: dict
         except Interrupted:
             trial.study.enqueue_trial(trial.params, skip_if_exists=False)  # run it again next time
             raise
-        metrics, _ = validate(data, fitted.model)
+        metrics, _ = validate(data, fitted.model, fitted.val_proba)
         name, value = _objective_metric(metrics)
         metric_holder["metric"] = name
         trial.set_user_attr("seconds", round(time.perf_counter() - started, 2))

@@ -1,0 +1,108 @@
+"""Time to accuracy: `foveal train` against a plain PyTorch loop with timm's recipe (bench/reference_loop.py).
+
+Both train timm's resnet18 from scratch at 64 px, batch 64, AdamW 1e-3, cosine, on the same folder of
+JPEG photo crops (bench/photo_crops.py) and the same train/val split (a manifest). The reference
+trains --epochs epochs; its final validation accuracy becomes foveal's ``--target-accuracy``, and
+foveal's wall time to reach it (whole process: imports, decoding, training, bundle, report) is
+compared with the reference's whole-process wall time. Runs alternate, after one warm-up run each.
+
+    python bench/time_to_accuracy.py [--n 2000] [--epochs 2] [--repeats 2] [--cap 4]
+    python bench/time_to_accuracy.py --n 8000 --epochs 5      # the larger run
+
+Prints, per pair, both wall times and the ratio reference/foveal (above 1: foveal is faster), the
+training images/s of both, and foveal's fixed overhead (wall time minus its training epochs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+
+def write_manifest(root: Path, val_fraction: float = 0.2, seed: int = 0) -> Path:
+    """path,label,split for every crop; a seeded split stratified by class."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    rows = []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        files = sorted(folder.glob("*.jpg"))
+        val = set(rng.permutation(len(files))[:round(len(files) * val_fraction)].tolist())
+        rows += [(f"{folder.name}/{f.name}", folder.name, "val" if i in val else "train") for i, f in enumerate(files)]
+    path = root / "manifest.csv"
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["path", "label", "split"])
+        writer.writerows(rows)
+    return path
+
+
+def timed(cmd: list[str]) -> tuple[float, str]:
+    start = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{done.stderr[-2000:]}")
+    return seconds, done.stdout
+
+
+def reference(manifest: Path, epochs: int) -> tuple[float, dict]:
+    seconds, out = timed([sys.executable, str(HERE / "reference_loop.py"), str(manifest), "--epochs", str(epochs)])
+    return seconds, json.loads(out.strip().splitlines()[-1])
+
+
+def foveal(manifest: Path, run: Path, target: float | None, epochs: int) -> tuple[float, dict]:
+    cmd = [sys.executable, "-m", "foveal", "train", str(manifest), "-m", "resnet18", "--image-size", "64",
+           "--batch-size", "64", "--epochs", str(epochs), "--out", str(run)]
+    seconds, _ = timed(cmd + (["--target-accuracy", f"{target:.6f}"] if target else []))
+    with open(run / "metrics.csv", newline="") as f:
+        history = list(csv.DictReader(f))
+    with open(manifest, newline="") as f:
+        n_train = sum(1 for row in csv.DictReader(f) if row["split"] == "train")
+    train_seconds = sum(n_train / float(h["images_per_s"]) for h in history)
+    return seconds, {"val_accuracy": max(float(h["accuracy"]) for h in history), "epochs": len(history),
+                     "images_per_s": statistics.median(float(h["images_per_s"]) for h in history),
+                     "overhead_s": seconds - train_seconds}
+
+
+def main() -> None:
+    from photo_crops import write_crops
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=2000)
+    parser.add_argument("--epochs", type=int, default=2, help="the reference's epochs")
+    parser.add_argument("--cap", type=int, default=None, help="foveal's --epochs (default: the reference's)")
+    parser.add_argument("--repeats", type=int, default=2)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = write_crops(Path(tmp) / "crops", args.n)
+        manifest = write_manifest(root)
+        cap = args.cap or args.epochs
+        reference(manifest, 1)  # warm-up: page cache, compiled bytecode
+        foveal(manifest, Path(tmp) / "warm", None, 1)
+        ratios = []
+        for k in range(args.repeats):
+            ref_s, ref = reference(manifest, args.epochs)
+            fov_s, fov = foveal(manifest, Path(tmp) / f"run{k}", ref["val_accuracy"], cap)
+            reached = fov["val_accuracy"] >= ref["val_accuracy"]
+            ratios.append(ref_s / fov_s if reached else float("nan"))
+            print(f"reference {ref_s:6.1f} s  acc {ref['val_accuracy']:.4f}  {ref['images_per_s']:6.1f} img/s | "
+                  f"foveal {fov_s:6.1f} s  acc {fov['val_accuracy']:.4f} after {fov['epochs']} epochs "
+                  f"{'(target reached)' if reached else '(TARGET NOT REACHED)'}  {fov['images_per_s']:6.1f} img/s  "
+                  f"overhead {fov['overhead_s']:.1f} s | time-to-accuracy ratio {ratios[-1]:.2f}  "
+                  f"images/s ratio {fov['images_per_s'] / ref['images_per_s']:.2f}", flush=True)
+        print(f"median time-to-accuracy ratio (reference / foveal): {statistics.median(ratios):.2f}")
+
+
+if __name__ == "__main__":
+    main()
