@@ -117,9 +117,6 @@ class TrainConfig:
     label_smoothing: float = opt(0.0, "Label smoothing.", "float", low=0.0, high=1.0, high_open=True, **_deep())
     early_stopping: int = opt(0, "Stop after this many epochs without a better validation metric (0: off).", "int",
                               low=0, metavar="PATIENCE", **_deep())
-    progressive_resize: float = opt(1.0, "Train the first epoch at this fraction of the image side, growing "
-                                    "linearly to the full side by the last epoch (1: off; validation always at "
-                                    "full size).", "float", low=0.25, high=1.0, metavar="FRACTION", **_deep())
     target_accuracy: float | None = opt(None, "Stop once the validation metric (accuracy; mAP for multi-label) "
                                         "reaches this, e.g. 0.95.", "float", low=0.0, high=1.0, low_open=True,
                                         metavar="A", **_deep())

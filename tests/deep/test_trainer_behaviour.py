@@ -146,28 +146,6 @@ def test_target_accuracy_stops_at_the_first_epoch_that_reaches_it():
     assert loop.best_val_proba is not None and loop.best_val_proba.shape == (12, 3)
 
 
-@pytest.mark.parametrize("start, epochs, sides", [
-    (1.0, 3, [64, 64, 64]),  # off
-    (0.5, 2, [32, 64]),
-    (0.5, 3, [32, 48, 64]),
-    (0.25, 4, [16, 32, 48, 64]),
-    (0.5, 1, [64]),  # a single epoch trains at the full size
-])
-def test_progressive_resize_grows_the_training_side_to_the_full_size(start, epochs, sides):
-    cfg = resolve(None, {**BASE, "epochs": epochs, "progressive_resize": start})
-    assert [trainer.train_side(cfg, e, (64, 64))[0] for e in range(epochs)] == sides
-
-
-def test_progressive_resize_trains_small_batches_and_validates_at_full_size():
-    seen = []
-    loop, train = make_loop(LABELS, epochs=2, progressive_resize=0.5, optimizer="sgd", lr=0.05, weight_decay=0.0,
-                            schedule="none")
-    forward = loop.parts.train_net.forward
-    loop.parts.train_net.forward = lambda x: (seen.append(tuple(x.shape[-2:])), forward(x))[1]
-    trainer.fit_loop(loop, train, None)
-    assert seen[0] == (8, 8) and seen[-1] == (12, 12)  # 12 px images: 0.5 → 6, at least 8
-
-
 # --- 2. gradient accumulation ------------------------------------------------------------------
 
 

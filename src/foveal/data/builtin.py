@@ -30,7 +30,7 @@ BUILTINS: dict[str, str] = {
                     "and lower-contrast, is rare in training and half of val and test (for fairness audits)",
     "digits-imbalanced": "the digits with digit 8 cut to 5 % of its training images (val and test untouched; "
                          "for rare-class methods such as `foveal synthesize`)",
-    "digits-shifted": "the digits as another domain: blurred, with inverted contrast; same labels and splits "
+    "digits-shifted": "the digits as another domain: blurred, faded onto grey and noisy; same labels and splits "
                       "(for domain adaptation)",
 }
 

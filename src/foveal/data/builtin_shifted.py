@@ -2,7 +2,7 @@
 contrast on a grey background) and noisy. Same images, labels and train/val/test split as ``digits``, so
 a model trained on ``digits`` can be adapted with the shifted train split as unlabelled target images and
 scored on the shifted test split. ``shift_images(..., invert=True)`` gives a harder shift (inverted
-contrast) that batch-norm statistics cannot undo (bench/domain_shift.py measures both)."""
+contrast) that batch-norm statistics cannot undo (`bench/few_labels.py --part adapt` measures both)."""
 
 from __future__ import annotations
 

@@ -149,23 +149,9 @@ def prepare_batch(loop: Loop, train: ImageTensor, idx: torch.Tensor) -> tuple[to
         if parts.mixup is not None:
             x, y = parts.mixup(x, y)
     x = x.to(parts.device, non_blocking=True)
-    side = train_side(loop.cfg, loop.state.epoch, x.shape[-2:])
-    if side != tuple(x.shape[-2:]):  # --progressive-resize: a smaller image early in the run
-        x = torch.nn.functional.interpolate(x, size=side, mode="bilinear", antialias=True, align_corners=False)
     if loop.cfg.channels_last:
         x = x.contiguous(memory_format=torch.channels_last)
     return x, y.to(parts.device)
-
-
-def train_side(cfg: TrainConfig, epoch: int, full: tuple[int, int]) -> tuple[int, int]:
-    """The training image size of ``epoch`` (0-based) under ``--progressive-resize F``: F × the side at the
-    first epoch, growing linearly to the full side at the last, in steps of 8 px (a multiple of the
-    strides' common factor keeps feature maps aligned)."""
-    start = getattr(cfg, "progressive_resize", 1.0)
-    if start >= 1.0:
-        return tuple(full)
-    share = 1.0 if cfg.epochs <= 1 else min(1.0, start + (1.0 - start) * epoch / (cfg.epochs - 1))
-    return tuple(int(min(n, max(8, round(n * share / 8) * 8))) for n in full)
 
 
 def _optimizer_step(loop: Loop) -> None:
