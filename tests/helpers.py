@@ -49,3 +49,24 @@ def run_cli(capsys, *args) -> tuple[int, str, str]:
     code = main([str(a) for a in args])
     out, err = capsys.readouterr()
     return code, out, err
+
+
+def torchrun_train(cwd: Path, data, out: Path, *args: str) -> tuple[object, dict]:
+    """`foveal train` in two gloo processes under torchrun (one thread each); returns the finished process
+    and the bundle's ``training`` section, after checking both ranks ended with the same weights."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
+           "-m", "foveal", "-q", "train", str(data), "--model", "cnn-small", "--out", str(out), "--epochs", "2",
+           "--batch-size", "16", "--no-report", "--workers", "1", *args]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300, cwd=cwd)
+    assert done.returncode == 0, done.stderr[-3000:]
+    training = json.loads((Path(out) / "model" / "foveal.json").read_text())["training"]
+    assert training["world_size"] == 2
+    hashes = training["rank_weight_hashes"]
+    assert len(hashes) == 2 and hashes[0] == hashes[1]
+    return done, training

@@ -3,30 +3,17 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-
 import pytest
+
+from helpers import torchrun_train
 
 
 @pytest.mark.parametrize("extra", [["--adapt", "dann", "--target-unlabeled", "digits-shifted"]], ids=["dann"])
 def test_two_gloo_processes_agree(tmp_path, digits_folder, extra):
     """(``--semi fixmatch`` passes this too — also checking that pseudo-label counts sum over ranks; left out
     to keep the suite fast: each case starts two processes, about 15 s on an idle 2-core machine.)"""
-    run = tmp_path / "run"
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
-           "-m", "foveal", "-q", "train", str(digits_folder), "--model", "cnn-small", "--out", str(run),
-           "--epochs", "2", "--image-size", "8", "--batch-size", "16", "--no-report", "--workers", "1",
-           "--mu", "1", *extra]
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300, cwd=tmp_path)
-    assert done.returncode == 0, done.stderr[-3000:]
-    training = json.loads((run / "model" / "foveal.json").read_text())["training"]
-    assert training["world_size"] == 2
-    hashes = training["rank_weight_hashes"]
-    assert len(hashes) == 2 and hashes[0] == hashes[1]
+    _, training = torchrun_train(tmp_path, digits_folder, tmp_path / "run", "--image-size", "8", "--mu", "1",
+                                 *extra)
     record = training.get("adaptation") or training["semi_supervised"]
     assert record["method"] == extra[1]
     if "pseudo_labels_seen" in record:  # summed over both ranks: each draws μ × its own batch

@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from browser import browser_tab
 from helpers import run_cli
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "serve"))
@@ -32,17 +33,8 @@ def labelling(fresh_trained, tmp_path, capsys):
 
 @pytest.fixture()
 def tab():
-    from test_serve_page import chromium
-
-    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (the dev extra has it)")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium(), headless=True, args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1000, "height": 800})
-        errors: list[str] = []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.errors = errors
+    with browser_tab(1000, 800) as page:
         yield page
-        browser.close()
 
 
 def press(tab, key: str) -> None:

@@ -2,36 +2,22 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
 from pathlib import Path
 
 import numpy as np
-import pytest
 from PIL import Image
 
 import foveal
+from browser import chromium
 from helpers import run_cli
-
-BROWSERS = ("chromium", "chromium-browser", "google-chrome")
-
-
-def browser() -> str:
-    """The headless browser, or skip (fail under CI=true, where .ci/run installs it)."""
-    for name in BROWSERS:
-        found = shutil.which(name)
-        if found:
-            return found
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail("chromium is not installed (CI=true: .ci/run must install it)")
-    pytest.skip("chromium not installed (apt-get install -y chromium); the report browser test needs it")
 
 
 def render(html: Path, tmp: Path) -> tuple[str, Image.Image]:
     """(DOM after the page's load event, full-page screenshot) from headless Chromium, offline."""
-    exe = browser()
+    exe = chromium()
     flags = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
              "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
              f"--user-data-dir={tmp / 'chrome-profile'}", "--virtual-time-budget=10000"]

@@ -6,40 +6,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
 import sqlite3
 
 import httpx
 import pytest
 
+from browser import browser_tab
 from helpers import run_cli
-
-BROWSERS = ("chromium", "chromium-browser", "google-chrome")
-
-
-def chromium() -> str:
-    """Debian's chromium (nothing downloads a browser), or skip — fail under CI=true, where .ci/run installs it."""
-    for name in BROWSERS:
-        found = shutil.which(name)
-        if found:
-            return found
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail("chromium is not installed (CI=true: .ci/run must install it)")
-    pytest.skip("chromium not installed (apt-get install -y chromium)")
-
 
 @pytest.fixture(scope="module")
 def page(served):
-    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (the dev extra has it)")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium(), headless=True, args=["--no-sandbox"])
-        tab = browser.new_page(viewport={"width": 1200, "height": 900})
-        errors: list[str] = []
-        tab.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        tab.errors = errors
+    with browser_tab() as tab:
         yield tab
-        browser.close()
 
 
 def api_prediction(served, data: bytes) -> str:

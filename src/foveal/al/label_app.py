@@ -12,7 +12,6 @@ application/json`` (so another site cannot post a plain form to the page's serve
 from __future__ import annotations
 
 import string
-from importlib import resources
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request, Response
@@ -41,7 +40,9 @@ def class_keys(classes: list[str]) -> dict[str, str]:
 
 
 def asset(name: str) -> bytes:
-    return resources.files("foveal.al").joinpath("page", name).read_bytes()
+    from foveal.serve.pages import asset as page_asset
+
+    return page_asset(name, "foveal.al")
 
 
 def create_label_app(pool: Pool, user: str):
@@ -77,9 +78,9 @@ def _router(pool: Pool, user: str):
 
     @router.get("/static/{name}")
     async def static(name: str) -> Response:
-        if name not in ASSETS:  # a fixed list: nothing else on disk is reachable
-            raise ApiError(404, "not_found", f"no asset {name!r}")
-        return Response(asset(name), media_type=ASSETS[name], headers={"Cache-Control": "max-age=60"})
+        from foveal.serve.pages import static_asset
+
+        return static_asset(name, ASSETS, "foveal.al", max_age=60)
 
     @router.get("/healthz")
     @router.get("/readyz")

@@ -266,7 +266,7 @@ def _end_epoch(loop: Loop, record: dict, val: ImageTensor | None) -> bool:
 
 def reached_target(loop: Loop) -> bool:
     """``--target-accuracy``: has the best validation metric so far reached the target?"""
-    target, best = getattr(loop.cfg, "target_accuracy", None), loop.state.best_score
+    target, best = loop.cfg.target_accuracy, loop.state.best_score
     return target is not None and best is not None and best >= target
 
 

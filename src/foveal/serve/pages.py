@@ -15,8 +15,15 @@ ASSETS = {"app.js": "text/javascript", "feedback.js": "text/javascript", "style.
           "icon.svg": "image/svg+xml"}
 
 
-def asset(name: str) -> bytes:
-    return resources.files("foveal.serve").joinpath("page", name).read_bytes()
+def asset(name: str, package: str = "foveal.serve") -> bytes:
+    return resources.files(package).joinpath("page", name).read_bytes()
+
+
+def static_asset(name: str, assets: dict[str, str], package: str = "foveal.serve", max_age: int = 300) -> Response:
+    """One of a page's fixed assets (package data); any other name is a 404 — nothing else on disk is reachable."""
+    if name not in assets:
+        raise ApiError(404, "not_found", f"no asset {name!r}")
+    return Response(asset(name, package), media_type=assets[name], headers={"Cache-Control": f"max-age={max_age}"})
 
 
 @router.get("/")
@@ -31,9 +38,7 @@ async def feedback_page() -> Response:
 
 @router.get("/static/{name}")
 async def static(name: str) -> Response:
-    if name not in ASSETS:  # a fixed list: nothing else on disk is reachable
-        raise ApiError(404, "not_found", f"no asset {name!r}")
-    return Response(asset(name), media_type=ASSETS[name], headers={"Cache-Control": "max-age=300"})
+    return static_asset(name, ASSETS)
 
 
 @router.get("/favicon.ico")
