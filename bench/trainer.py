@@ -2,7 +2,7 @@
 
 Both train timm's resnet18 at 64 px on the same in-memory uint8 images (the textures
 patches, upsampled), same batch size, AdamW, no augmentation; steady-state images/s is
-the median over epochs after the first. Then foveal with --channels-last and --compile.
+the median over epochs after the first. Then foveal with --no-channels-last (channels-last is the default) and --compile.
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ def main() -> None:
     ratio = statistics.median(o / p for o, p in zip(ours_all, plains))
     print(f"{'plain PyTorch loop':<28} {plain:8.1f} images/s")
     print(f"{'foveal trainer':<28} {ours:8.1f} images/s   ratio foveal/plain {ratio:5.2f} (median of pairs)")
-    variants = [("--channels-last", {"channels_last": True})]
+    variants = [("--no-channels-last", {"channels_last": False})]
     if not args.no_compile:
         variants.append(("--compile", {"compile": True}))
     for name, options in variants:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # plain helper modules such as dirty_images
+# Tests read report.html and curves.png right after `foveal train`: draw them before it returns.
+# tests/test_background_report.py covers the default, detached drawing.
+os.environ["FOVEAL_REPORT_WAIT"] = "1"
 
 from foveal.data.export import export_dataset  # noqa: E402
 from helpers import small  # noqa: E402

@@ -131,7 +131,9 @@ class TrainConfig:
     deterministic: bool = opt(False, "Deterministic algorithms (bitwise-reproducible on CPU).", "bool",
                               flag="--deterministic/--no-deterministic", **_run())
     compile: bool = opt(False, "torch.compile the network.", "bool", flag="--compile/--no-compile", **_run())
-    channels_last: bool = opt(False, "Channels-last memory format.", "bool",
+    channels_last: bool = opt(True, "Channels-last memory format (on by default: 1.06-1.75x the training "
+                              "speed and 1.1-2x the validation speed of the other layout for every model tried "
+                              "on CPU; bench/trainer.py).", "bool",
                               flag="--channels-last/--no-channels-last", **_run())
     workers: int = opt(0, "CPU threads for torch (0: torch's default). Batches come from an in-RAM tensor.", "int",
                        low=0, high=1024, **_run())

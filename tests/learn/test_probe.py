@@ -42,11 +42,16 @@ def test_probe_holds_out_when_there_is_no_test_split(tmp_path):
 
 
 def test_simclr_beats_a_random_init_backbone_in_linear_probe(tmp_path):
-    """Fixed seed: textures at 16 px, 5 epochs of SimCLR vs the same architecture randomly initialised."""
+    """Seeds 0 and 1: textures at 16 px, 5 epochs of SimCLR vs the same architecture randomly initialised.
+    One seed alone is a coin toss on 66 test images (measured gains −0.01 to +0.09); their mean gained
+    +0.045 (channels-last) and +0.075 (the other layout)."""
     ds = small("textures", 100)
     with quiet():
         random_init = probe(backbone_embedder("cnn-small", None, backbone_preprocessing("cnn-small", ds, 16)), ds, 10)
-        cfg = resolve(None, {"data": ds, "model": "cnn-small", "method": "simclr", "epochs": 5, "image_size": 16,
-                             "batch_size": 32, "lr": 3e-3, "workers": 1, "out": str(tmp_path / "run")})
-        pretrained = probe(bundle_embedder(run_training(cfg, engine="pretrain").bundle), ds, 10)
-    assert pretrained["linear"]["accuracy"] > random_init["linear"]["accuracy"] + 0.03, (pretrained, random_init)
+        scores = []
+        for seed in (0, 1):
+            cfg = resolve(None, {"data": ds, "model": "cnn-small", "method": "simclr", "epochs": 5, "image_size": 16,
+                                 "batch_size": 32, "lr": 3e-3, "workers": 1, "seed": seed,
+                                 "out": str(tmp_path / f"run{seed}")})
+            scores.append(probe(bundle_embedder(run_training(cfg, engine="pretrain").bundle), ds, 10)["linear"]["accuracy"])
+    assert sum(scores) / 2 > random_init["linear"]["accuracy"] + 0.03, (scores, random_init)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable
-
-from sklearn.base import ClassifierMixin
+from typing import TYPE_CHECKING
 
 from foveal.errors import ConfigError
+
+if TYPE_CHECKING:  # importing scikit-learn costs about 1 s: deep runs that only check a name skip it
+    from sklearn.base import ClassifierMixin
 
 
 def _svm(seed: int, **params) -> ClassifierMixin:

@@ -133,8 +133,7 @@ class DistillEngine:
         self.student.check_task(cfg, task)
 
     def load(self, cfg: TrainConfig, ds, validation: bool = True):
-        from foveal.deep.batches import resolve_cache
-        from foveal.runs.data import load_run_data, training_pool
+        from foveal.runs.data import load_run_data, resolve_cache, training_pool
 
         prep = teacher_preprocessing(self.teacher)
         cache = "ram"

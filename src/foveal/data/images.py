@@ -193,13 +193,20 @@ def _load_arrays(ds: Dataset, prep: Preprocessing):
 
 
 def load_images(ds: Dataset, prep: Preprocessing, max_skip_ratio: float = 0.1,
-                description: str = "Decoding", sample: int | None = None) -> LoadedImages:
+                description: str = "Decoding", sample: int | None = None, ahead: bool = True) -> LoadedImages:
     """Decode every sample once; undecodable files are skipped with their reason.
 
     ``sample`` keeps the pixels of only a seeded sample of that many images (for data
     larger than RAM: every file is still decoded once, to check and hash it).
     Raises :class:`DataError` when more than ``max_skip_ratio`` of the samples fail.
+    With ``ahead``, takes the result of a decoding started ahead (:mod:`foveal.data.ahead`) when there is one.
     """
+    from foveal.data.ahead import take
+
+    ready = take(ds, prep) if sample is None and ahead else None
+    if ready is not None:
+        check_skip_ratio(ds.name, len(ds), ready.skipped, max_skip_ratio)
+        return ready
     source = _load_arrays(ds, prep) if ds.images is not None else _load_files(ds, prep, description)
     wanted = None if sample is None else set(np.random.default_rng(0).permutation(len(ds))[:sample].tolist())
     h, w = prep.size

@@ -243,8 +243,11 @@ def validate(loop: Loop, val: ImageTensor) -> dict:
 def _end_epoch(loop: Loop, record: dict, val: ImageTensor | None) -> bool:
     """Record the epoch, track the best weights, decide early stopping; returns 'improved'."""
     state = loop.state
+    started = time.perf_counter()
     scores = validate(loop, val) if val is not None and len(val) else {}
     record.update(scores)
+    if scores:
+        record["val_seconds"] = round(time.perf_counter() - started, 3)
     state.metric = next((k for k in scores if k != "val_loss"), None)
     state.epoch += 1
     state.step = 0

@@ -244,7 +244,7 @@ def learning_curves(path: Path) -> bytes | None:
     series = {k: v for k, v in columns.items() if k != x}
     losses = {k: v for k, v in series.items() if "loss" in k}
     others = {k: v for k, v in series.items()  # scores on a 0-1 scale; not lr, throughput or timings
-              if k not in losses and not k.startswith("lr") and _unit_scale(v)}
+              if k not in losses and not k.startswith("lr") and not k.endswith("seconds") and _unit_scale(v)}
     panels = [(n, s) for n, s in (("loss", losses), ("metrics", others)) if s]
     if not panels:
         return None

@@ -40,9 +40,8 @@ class PretrainEngine:
         """Labels are ignored: any task will do."""
 
     def load(self, cfg: TrainConfig, ds, validation: bool = True):
-        from foveal.deep.batches import resolve_cache
         from foveal.learn.views import check_views
-        from foveal.runs.data import load_run_data, training_pool
+        from foveal.runs.data import load_run_data, resolve_cache, training_pool
         from foveal.runs.deep import deep_preprocessing
 
         pool = training_pool(ds)

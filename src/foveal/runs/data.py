@@ -78,6 +78,43 @@ def training_pool(ds: Dataset) -> Dataset:
     return pool
 
 
+def resolve_cache(mode: str, n: int, size: tuple[int, int], channels: int, from_files: bool) -> str:
+    """``auto`` keeps images in RAM unless they would take more than a quarter of the memory."""
+    if mode != "auto":
+        return mode if from_files else "ram"  # in-memory data sets are in RAM already
+    need = n * size[0] * size[1] * channels
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return "ram"
+    return "none" if from_files and need > total // 4 else "ram"
+
+
+def decode_ahead(cfg) -> Dataset | None:
+    """For a plain deep run on image files whose size needs no library to pick: load the dataset and
+    start decoding its training pool in the background (:mod:`foveal.data.ahead`); the run's own
+    ``load_images`` later takes the result. None, with nothing started, for every other run and on any
+    error (the run then meets it where it always did, after its checks)."""
+    from foveal.data import ahead
+    from foveal.data.load import load_dataset
+    from foveal.runs.deep import deep_preprocessing
+    from foveal.runs.engines import plain_deep
+
+    if not cfg.data or cfg.image_size == "model" or not plain_deep(cfg):
+        return None
+    try:
+        ds = load_dataset(cfg.data, cfg.task)
+        pool = training_pool(ds)
+        prep = deep_preprocessing(cfg, pool, None)
+        if ds.images is not None or resolve_cache(cfg.cache, len(pool), prep.size, prep.channels, True) != "ram":
+            return None
+        check_memory(len(pool), prep, "")
+    except Exception:  # noqa: BLE001 - reported by the run itself, in its usual place
+        return None
+    ahead.decode_ahead(pool, prep)
+    return ds
+
+
 def check_memory(n: int, prep: Preprocessing, what: str) -> None:
     """Refuse, before decoding, a RAM cache that cannot fit in the memory available now."""
     h, w = prep.size

@@ -24,11 +24,13 @@ def deep_preprocessing(cfg: TrainConfig, pool, parent: dict | None) -> Preproces
     """Input size: ``auto`` is the data's common size (at most 64 px) scaled up so its shorter
     side is at least 32 px; ``model`` is the architecture's own default; a number is used as given.
     ``--init-from`` keeps the parent bundle's preprocessing."""
-    from foveal.deep.models import default_image_side
-
     if parent:
         return Preprocessing.from_json(parent["manifest"]["preprocessing"])
-    size = default_image_side(cfg.model) if cfg.image_size == "model" else cfg.image_size
+    size = cfg.image_size
+    if size == "model":  # (only this needs torch and timm imported)
+        from foveal.deep.models import default_image_side
+
+        size = default_image_side(cfg.model)
     prep = infer_preprocessing(pool, size, cfg.channels, cfg.max_pixels)
     return prep.with_min_side(MIN_AUTO_SIDE) if cfg.image_size == "auto" else prep
 
@@ -143,8 +145,7 @@ class DeepEngine:
         check_combinations(cfg, task)
 
     def load(self, cfg: TrainConfig, ds, validation: bool = True):
-        from foveal.deep.batches import resolve_cache
-        from foveal.runs.data import load_run_data, training_pool
+        from foveal.runs.data import load_run_data, resolve_cache, training_pool
 
         pool = training_pool(ds)
         prep = deep_preprocessing(self._cfg(cfg), pool, self.parent)
@@ -177,6 +178,10 @@ class DeepEngine:
             return loop
 
         train, val = _tensors(data, y_train, cfg.reweight)
+        if val is not None:
+            from foveal.warm import warm_import
+
+            warm_import("sklearn.metrics")  # needed at the first epoch's end (epoch_scores)
         if cfg.target_accuracy is not None and val is None:
             raise ConfigError("--target-accuracy needs validation images, and this run has none",
                               "give DATA a val split or a --val-fraction, or drop --target-accuracy")

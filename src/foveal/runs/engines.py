@@ -83,6 +83,15 @@ def engine_scopes(cfg: TrainConfig, name: str) -> tuple[str, ...]:
     return (name,)
 
 
+def plain_deep(cfg: TrainConfig) -> bool:
+    """Whether ``cfg`` is a deep run on labelled data with nothing but the model name left to check
+    (no bundle, teacher or unlabelled images): the guess that lets decoding start before timm imports."""
+    from foveal.classical.estimators import ESTIMATORS
+
+    others = (cfg.semi, cfg.adapt, cfg.unlabeled, cfg.target_unlabeled, cfg.teacher, cfg.init_from, cfg.pretrained)
+    return not any(others) and cfg.model not in ESTIMATORS
+
+
 def engine_name(cfg: TrainConfig) -> str:
     """``classical`` for scikit-learn estimators, ``deep`` for cnn-small, timm names and ``--init-from``."""
     from foveal.classical.estimators import ESTIMATORS

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from foveal.config import TrainConfig, default, flag_of, spec
+from foveal.config import DEEP, TrainConfig, default, flag_of, spec
 from foveal.data.task import MultilabelTask
 from foveal.errors import ConfigError
 from foveal.runs.engines import Engine, Fitted, engine_name, engine_scopes, get_engine
@@ -37,6 +37,7 @@ class TrainResult:
     config: TrainConfig | None = None
     engine: str = ""
     notes: list[str] = field(default_factory=list)
+    drawing: bool = False  # report.html and curves.png are still being drawn by a detached process
 
 
 def stray_options(cfg: TrainConfig, engine: str) -> tuple[list[str], str, str]:
@@ -77,18 +78,27 @@ def checked_engine(cfg: TrainConfig, name: str | Engine | None = None) -> Engine
     return engine
 
 
-def run_training(cfg: TrainConfig, resume: Path | None = None, engine: str | Engine | None = None) -> TrainResult | None:
-    """Train and write a run folder; returns None on DDP ranks other than 0."""
+def run_training(cfg: TrainConfig, resume: Path | None = None, engine: str | Engine | None = None,
+                 background: bool = False) -> TrainResult | None:
+    """Train and write a run folder; returns None on DDP ranks other than 0. ``background``: the
+    report and plots are drawn by a detached process once the bundle is saved (``foveal train``)."""
+    from foveal.data import ahead
     from foveal.data.load import load_dataset
+    from foveal.runs.data import decode_ahead
 
     started = time.perf_counter()
     if not cfg.data:
         raise ConfigError("no training data given", "pass DATA: a folder, a manifest or a built-in dataset name")
-    eng = checked_engine(cfg, engine)
-    folder = RunFolder.resuming(resume) if resume else RunFolder.plan(cfg)
-    ds = load_dataset(cfg.data, cfg.task, labels=getattr(eng, "labels", "required"))
-    eng.check_task(cfg, ds.task)
-    data = eng.load(cfg, ds)
+    early = decode_ahead(cfg) if engine is None else None  # decoding overlaps the checks' imports
+    try:
+        eng = checked_engine(cfg, engine)
+        folder = RunFolder.resuming(resume) if resume else RunFolder.plan(cfg)
+        same = early is not None and eng.name == DEEP
+        ds = early if same else load_dataset(cfg.data, cfg.task, labels=getattr(eng, "labels", "required"))
+        eng.check_task(cfg, ds.task)
+        data = eng.load(cfg, ds)
+    finally:
+        ahead.cancel()  # taken by now, unless the run stopped or the guess was wrong
     try:
         fitted = eng.fit(cfg, data, folder)
     except BaseException:
@@ -96,7 +106,7 @@ def run_training(cfg: TrainConfig, resume: Path | None = None, engine: str | Eng
         raise
     if fitted is None:
         return None
-    return finish(cfg, eng.name, data, fitted, folder, started)
+    return finish(cfg, eng.name, data, fitted, folder, started, background)
 
 
 def fit_model(cfg: TrainConfig, ds, engine: str | Engine | None = None, validation: bool = True) -> tuple[Fitted, object]:
@@ -124,9 +134,12 @@ def validate(data, model, proba: np.ndarray | None = None) -> tuple[dict, np.nda
     return evaluate_predictions(data.ds.task, labels, proba), proba
 
 
-def finish(cfg: TrainConfig, engine: str, data, fitted: Fitted, folder: RunFolder, started: float) -> TrainResult:
-    """Score the validation part, then write the bundle, the run files and the report."""
+def finish(cfg: TrainConfig, engine: str, data, fitted: Fitted, folder: RunFolder, started: float,
+           background: bool = False) -> TrainResult:
+    """Score the validation part, then write the bundle and the run files; then draw the report and
+    curves (in a detached process when ``background``)."""
     from foveal.bundle.format import save_bundle
+    from foveal.runs.background import run_detached
     from foveal.runs.record import bundle_manifest, write_run_files
 
     metrics, proba = validate(data, fitted.model, fitted.val_proba)
@@ -138,11 +151,27 @@ def finish(cfg: TrainConfig, engine: str, data, fitted: Fitted, folder: RunFolde
     run_dir = folder.path
     bundle = save_bundle(run_dir / "model", manifest, fitted.model.files())
     write_run_files(run_dir, metrics, data.skipped)
-    if cfg.report and set(engine_scopes(cfg, engine)) & set(spec("report").applies):  # e.g. pretraining has no validation report
-        from foveal.evaluation.report import write_training_report
+    report = bool(cfg.report and set(engine_scopes(cfg, engine)) & set(spec("report").applies))  # e.g. pretraining has none
 
-        write_training_report(run_dir, bundle, data.val.ds, data.val.loaded, proba)
+    def draw() -> None:
+        draw_run_files(run_dir, bundle, data, proba, report)
+
+    needed = report or (run_dir / "metrics.csv").is_file()
+    drawing = background and needed and run_detached(draw, run_dir / "report.log")
+    if not drawing:
+        draw()
     return TrainResult(run_dir=run_dir, bundle=bundle, metrics=metrics, n_train=len(data.train.loaded.kept),
                        n_val=len(data.val.loaded.kept), seconds=manifest["training"]["seconds"],
                        skipped=data.skipped, task=data.task.type, preprocessing=manifest["preprocessing"],
-                       config=cfg, engine=engine, notes=fitted.notes)
+                       config=cfg, engine=engine, notes=fitted.notes, drawing=drawing)
+
+
+def draw_run_files(run_dir: Path, bundle: Path, data, proba: np.ndarray | None, report: bool) -> None:
+    """``curves.png`` (from metrics.csv, when the engine keeps one) and ``report.html``."""
+    from foveal.runs.record import write_curves
+
+    write_curves(run_dir)
+    if report:
+        from foveal.evaluation.report import write_training_report
+
+        write_training_report(run_dir, bundle, data.val.ds, data.val.loaded, proba)

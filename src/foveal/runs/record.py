@@ -66,3 +66,13 @@ def skipped_csv(skipped: list[dict]) -> str:
     from foveal.csvio import csv_text
 
     return csv_text(["path", "reason"], [[s["path"], s["reason"]] for s in skipped])
+
+
+def write_curves(run_dir: Path) -> Path | None:
+    """``curves.png``: the losses and validation metrics of ``metrics.csv``, when the run keeps one."""
+    from foveal.evaluation.plots import learning_curves
+    from foveal.files import atomic_write_bytes
+
+    source = Path(run_dir) / "metrics.csv"
+    png = learning_curves(source) if source.is_file() else None
+    return atomic_write_bytes(source.with_name("curves.png"), png) if png else None
