@@ -188,3 +188,23 @@ def test_data_export_and_models_listing(capsys, tmp_path):
 def test_usage_errors_exit_2_without_traceback(capsys, args, message):
     code, _, err = run_cli(capsys, *args)
     assert code == 2 and message in err and "Traceback" not in err
+
+
+def test_the_console_exit_keeps_exit_codes_and_exit_handlers(tmp_path, digits_folder):
+    """Once torch is loaded `foveal` leaves without the interpreter's teardown (cli.leave): the exit code,
+    the error line and registered exit handlers must survive that."""
+    taken = tmp_path / "taken"
+    taken.mkdir()
+    (taken / "keep.txt").write_text("mine")
+    script = ("import atexit, pathlib, sys\n"
+              f"atexit.register(lambda: pathlib.Path({str(tmp_path / 'handler-ran')!r})"
+              ".write_text(str('torch' in sys.modules)))\n"
+              "from foveal.cli import run\n"
+              "sys.argv = ['foveal', 'train', sys.argv[1], '-m', 'cnn-small', '--out', sys.argv[2]]\n"
+              "run()\n")
+    done = subprocess.run([sys.executable, "-c", script, str(digits_folder), str(taken)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert "exists and is not empty" in done.stderr
+    assert (tmp_path / "handler-ran").read_text() == "True"  # the torch-loaded path of cli.leave ran
+    assert (taken / "keep.txt").read_text() == "mine"
