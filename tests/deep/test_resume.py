@@ -95,6 +95,7 @@ def test_sigterm_checkpoints_mid_epoch_and_resumes_exactly(tmp_path, digits_fold
     assert "checkpoint written" in err and "--resume" in err
     state = read_info(run / "checkpoints" / "last.safetensors")["state"]
     assert 1 <= state["epoch"] < EPOCHS
+    assert (run / "curves.png").is_file()  # the finished epochs' curves, drawn as the run stopped
     resume(run)
     assert_identical(final_weights(run), reference)
 

@@ -87,8 +87,8 @@ def metrics_csv(history: list[dict]) -> str:
 
 
 class RunFolder(Callback):
-    """Keeps ``metrics.csv`` and ``checkpoints/{last,best}.safetensors`` current; an interrupted run also
-    gets ``curves.png`` here (a finished one gets it from the pipeline, with the report).
+    """Keeps ``metrics.csv`` and ``checkpoints/{last,best}.safetensors`` current (``curves.png`` is drawn
+    by the run pipeline from ``metrics.csv``, also for an interrupted run).
 
     Checkpoints are serialised at the epoch's end and written (temporary file, fsync, rename) by one
     background thread while the next epoch trains — about 0.5 s an epoch for resnet18 with AdamW. The
@@ -128,12 +128,9 @@ class RunFolder(Callback):
         self._save_last(loop)
 
     def on_interrupt(self, loop: Loop) -> None:
-        from foveal.runs.record import write_curves
-
         self._wait()
         self._save_last(loop)
         self._finish(loop)
-        write_curves(self.run_dir)
 
     def on_train_end(self, loop: Loop) -> None:
         self._finish(loop)

@@ -103,10 +103,22 @@ def run_training(cfg: TrainConfig, resume: Path | None = None, engine: str | Eng
         fitted = eng.fit(cfg, data, folder)
     except BaseException:
         folder.discard_if_unused()
+        _curves_so_far(folder)
         raise
     if fitted is None:
         return None
     return finish(cfg, eng.name, data, fitted, folder, started, background)
+
+
+def _curves_so_far(folder: RunFolder) -> None:
+    """An interrupted (or failed) run keeps ``curves.png`` of the epochs it finished, next to its checkpoints."""
+    from foveal.runs.record import write_curves
+
+    if folder.path.is_dir() and (folder.path / "metrics.csv").is_file():
+        try:
+            write_curves(folder.path)
+        except Exception:  # noqa: BLE001 - the run's own error is the one to report
+            pass
 
 
 def fit_model(cfg: TrainConfig, ds, engine: str | Engine | None = None, validation: bool = True) -> tuple[Fitted, object]:
