@@ -103,9 +103,11 @@ def foveal(manifest: Path, run: Path, target: float | None, epochs: int) -> tupl
         history = list(csv.DictReader(f))
     with open(manifest, newline="") as f:
         n_train = sum(1 for row in csv.DictReader(f) if row["split"] == "train")
-    train_seconds = sum(n_train / float(h["images_per_s"]) for h in history)
+    train_seconds = sum(float(h.get("train_seconds") or n_train / float(h["images_per_s"])) for h in history)
     val_seconds = sum(float(h.get("val_seconds") or 0) for h in history)
-    return seconds, {"val_accuracy": max(float(h["accuracy"]) for h in history), "epochs": len(history),
+    epochs = len(history) - (0.5 if json.loads((run / "model" / "foveal.json").read_text())["training"]
+                             .get("last_epoch_batches") else 0)
+    return seconds, {"val_accuracy": max(float(h["accuracy"]) for h in history), "epochs": epochs,
                      "images_per_s": statistics.median(float(h["images_per_s"]) for h in history),
                      "overhead_s": seconds - train_seconds - val_seconds, "val_s": val_seconds}
 
@@ -116,7 +118,7 @@ def pair_line(name: str, ref_s: float, ref: dict, fov_s: float, fov: dict) -> tu
     ratio = ref_s / fov_s if reached else float("nan")
     speed = f"  {ref['images_per_s']:6.1f} img/s" if "images_per_s" in ref else ""
     line = (f"{name} {ref_s:6.1f} s  acc {ref['val_accuracy']:.4f}{speed} | "
-            f"foveal {fov_s:6.1f} s  acc {fov['val_accuracy']:.4f} after {fov['epochs']} epochs "
+            f"foveal {fov_s:6.1f} s  acc {fov['val_accuracy']:.4f} after {fov['epochs']:g} epochs "
             f"{'(target reached)' if reached else '(TARGET NOT REACHED)'}  {fov['images_per_s']:6.1f} img/s  "
             f"overhead {fov['overhead_s']:.1f} s (+{fov['val_s']:.1f} s validating) | time-to-accuracy ratio {ratio:.2f}")
     if speed:

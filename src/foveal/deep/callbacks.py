@@ -14,7 +14,7 @@ from foveal.progress import is_quiet, stderr_console
 
 FIRST = ("epoch", "train_loss", "val_loss")
 LAST = ("lr", "images_per_s")
-TIMING = ("val_seconds",)  # seconds each epoch's validation took (not shown on the console)
+TIMING = ("train_seconds", "val_seconds")  # seconds each epoch's training and validation took (not shown on the console)
 
 
 class ConsoleProgress(Callback):

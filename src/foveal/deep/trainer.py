@@ -68,6 +68,7 @@ class LoopState:
     partial: dict = field(default_factory=lambda: {"loss": 0.0, "n": 0, "seconds": 0.0})
     stopped_early: bool = False
     reached_target: bool = False  # --target-accuracy: the best validation metric reached the target
+    stopped_at_step: int = 0  # the target was reached half-way: the last epoch ended after this many batches
     metric: str | None = None  # the validation metric that picks the best epoch
 
 
@@ -95,6 +96,7 @@ class Loop:
     scorer: Callable[[np.ndarray, np.ndarray], dict] | None = None  # (probabilities, targets) → metrics
     val_proba: np.ndarray | None = None  # the latest validation probabilities
     best_val_proba: np.ndarray | None = None  # those of the kept epoch: the run reuses them instead of predicting again
+    halfway: tuple[dict | None, float] | None = None  # this epoch's half-way validation: (scores if it ended the epoch, seconds)
 
     def emit(self, hook: str, *args) -> None:
         if self.ctx.is_main:
@@ -188,14 +190,18 @@ def _flush_loss(loop: Loop, running: torch.Tensor) -> None:
     loop.state.partial["loss"] += value
 
 
-def train_epoch(loop: Loop, train: ImageTensor) -> dict:
-    """One pass over this rank's shard; resumes at ``state.step`` when an epoch was interrupted."""
+def train_epoch(loop: Loop, train: ImageTensor, val: ImageTensor | None = None) -> dict:
+    """One pass over this rank's shard; resumes at ``state.step`` when an epoch was interrupted. Under
+    ``--target-accuracy`` the validation split is also scored half-way, and the epoch ends there when
+    the target is reached."""
     cfg, parts, state = loop.cfg, loop.parts, loop.state
     frozen = frozen_at(cfg, state.epoch)
     set_backbone_frozen(parts.net, frozen)
     parts.rewrap(frozen)
     train_mode(parts.net, frozen)
     batches = epoch_batches(loop, len(train), state.epoch)
+    halfway = len(batches) // 2 if cfg.target_accuracy is not None and val is not None and len(batches) >= 4 else 0
+    loop.halfway = None
     loop.emit("on_epoch_start", len(batches))
     started = time.perf_counter()
     running = torch.zeros((), dtype=torch.float64, device=parts.device)  # summed on the device: no per-step sync
@@ -216,6 +222,13 @@ def train_epoch(loop: Loop, train: ImageTensor) -> dict:
         if last_micro:
             _optimizer_step(loop)
             state.step = i + 1
+            if halfway and state.step >= halfway and state.step < len(batches):
+                halfway, checked_at = 0, time.perf_counter()
+                met = _target_met_halfway(loop, val, frozen)
+                started += time.perf_counter() - checked_at  # validation time is not training time
+                if met:
+                    state.stopped_at_step = state.step
+                    break
             if any_rank(loop.stop.reason is not None, loop.ctx) and i + 1 < len(batches):
                 loop.stop.reason = loop.stop.reason or "a signal on another rank"
                 _flush_loss(loop, running)
@@ -225,7 +238,20 @@ def train_epoch(loop: Loop, train: ImageTensor) -> dict:
     state.partial["seconds"] += time.perf_counter() - started
     sync_buffers(parts.net, loop.ctx)
     loss_sum, n, seconds = all_reduce_sum([state.partial["loss"], state.partial["n"], state.partial["seconds"]], loop.ctx)
-    return {"train_loss": loss_sum / max(n, 1), "images_per_s": n / max(seconds / loop.ctx.world, 1e-9)}
+    return {"train_loss": loss_sum / max(n, 1), "images_per_s": n / max(seconds / loop.ctx.world, 1e-9),
+            "train_seconds": round(seconds / loop.ctx.world, 3)}
+
+
+def _target_met_halfway(loop: Loop, val: ImageTensor, frozen: bool) -> bool:
+    """Score the validation split now; True (on every rank) when the target is met, keeping the scores
+    for the epoch's record. The network goes back to training mode either way."""
+    started = time.perf_counter()
+    scores = validate(loop, val)
+    train_mode(loop.parts.net, frozen)
+    metric = next((k for k in scores if k != "val_loss"), None)
+    met = any_rank(metric is not None and scores[metric] >= loop.cfg.target_accuracy, loop.ctx)
+    loop.halfway = (scores if met else None, time.perf_counter() - started)
+    return met
 
 
 def validate(loop: Loop, val: ImageTensor) -> dict:
@@ -244,10 +270,13 @@ def _end_epoch(loop: Loop, record: dict, val: ImageTensor | None) -> bool:
     """Record the epoch, track the best weights, decide early stopping; returns 'improved'."""
     state = loop.state
     started = time.perf_counter()
-    scores = validate(loop, val) if val is not None and len(val) else {}
+    scores, seconds = loop.halfway or (None, 0.0)  # scores: the epoch ended at its half-way validation
+    if scores is None:
+        scores = validate(loop, val) if val is not None and len(val) else {}
+        seconds += time.perf_counter() - started
     record.update(scores)
     if scores:
-        record["val_seconds"] = round(time.perf_counter() - started, 3)
+        record["val_seconds"] = round(seconds, 3)
     state.metric = next((k for k in scores if k != "val_loss"), None)
     state.epoch += 1
     state.step = 0
@@ -278,7 +307,7 @@ def fit_loop(loop: Loop, train: ImageTensor, val: ImageTensor | None) -> Loop:
     cfg, state = loop.cfg, loop.state
     try:
         while state.epoch < cfg.epochs:
-            record = train_epoch(loop, train)
+            record = train_epoch(loop, train, val)
             _end_epoch(loop, record, val)
             if cfg.early_stopping and state.bad_epochs >= cfg.early_stopping:
                 state.stopped_early = True

@@ -280,7 +280,7 @@ def resume_into(loop, run_dir: Path) -> None:
 def _summary(loop, hashes: list[str]) -> dict:
     state = loop.state
     out = {"epochs": state.epoch, "best_epoch": state.best_epoch, "stopped_early": state.stopped_early,
-           "reached_target": state.reached_target,
+           "reached_target": state.reached_target, "last_epoch_batches": state.stopped_at_step or None,
            "metric": state.metric, "updates": state.updates, "world_size": loop.ctx.world,
            "augmentation": loop.parts.augment.describe()}
     if loop.parts.transfer:
@@ -297,8 +297,9 @@ def _notes(loop) -> list[str]:
         return [f"no validation data: kept the weights of the last epoch ({state.epoch})"]
     best = f"epoch {state.best_epoch} (validation {state.metric} {state.best_score:.4f})"
     if state.reached_target:
-        return [f"reached --target-accuracy {cfg.target_accuracy:g} after epoch {state.epoch} of {cfg.epochs}; "
-                f"kept {best}"]
+        where = (f"half-way through epoch {state.epoch} ({state.stopped_at_step} of its batches)"
+                 if state.stopped_at_step else f"after epoch {state.epoch}")
+        return [f"reached --target-accuracy {cfg.target_accuracy:g} {where} of {cfg.epochs}; kept {best}"]
     if state.stopped_early:
         return [f"stopped early after epoch {state.epoch}: validation {state.metric} did not improve for "
                 f"{cfg.early_stopping} epochs (--early-stopping); kept {best}"]
