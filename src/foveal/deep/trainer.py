@@ -201,6 +201,8 @@ def train_epoch(loop: Loop, train: ImageTensor, val: ImageTensor | None = None) 
     train_mode(parts.net, frozen)
     batches = epoch_batches(loop, len(train), state.epoch)
     halfway = len(batches) // 2 if cfg.target_accuracy is not None and val is not None and len(batches) >= 4 else 0
+    if state.step >= halfway:  # resumed past it: the interrupted run checked there already (and went on)
+        halfway = 0
     loop.halfway = None
     loop.emit("on_epoch_start", len(batches))
     started = time.perf_counter()
