@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -50,3 +51,16 @@ def to_json(value, indent: int | None = 2) -> str:
 
 def write_json(path: Path, value) -> Path:
     return atomic_write_text(path, to_json(value))
+
+
+@contextlib.contextmanager
+def sqlite_transaction(database: Path, timeout: float = 30.0):
+    """A connection to a SQLite file that commits on success, rolls back on error, and always closes."""
+    import sqlite3
+
+    db = sqlite3.connect(database, timeout=timeout)
+    try:
+        with db:
+            yield db
+    finally:
+        db.close()

@@ -15,14 +15,13 @@ transactions.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 
 from foveal.data.task import Task, task_from_json
 from foveal.errors import DataError
+from foveal.files import sqlite_transaction
 
 FORMAT = "foveal-al-pool"
 VERSION = 1
@@ -98,14 +97,8 @@ class Pool:
     def classes(self) -> list[str]:
         return list(self.task.classes)
 
-    @contextlib.contextmanager
     def connect(self):
-        db = sqlite3.connect(self.database, timeout=30)
-        try:
-            with db:  # commits, or rolls back on error
-                yield db
-        finally:
-            db.close()
+        return sqlite_transaction(self.database, timeout=30)
 
     def image_file(self, relative: str) -> Path:
         """An item's file, resolved under the pool folder (refused if it would leave it)."""

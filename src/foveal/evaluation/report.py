@@ -151,7 +151,10 @@ def _learning(ev: Evaluation, run_dir) -> str:
     csv_path = folder / "metrics.csv"
     if not csv_path.is_file():
         return ""
-    return figure(plots.learning_curves(csv_path), "learning curves", str(csv_path.name))
+    drawn = folder / "curves.png"  # the run's own drawing of the same file, when it is not older than it
+    fresh = drawn.is_file() and drawn.stat().st_mtime >= csv_path.stat().st_mtime
+    png = drawn.read_bytes() if fresh else plots.learning_curves(csv_path)
+    return figure(png, "learning curves", str(csv_path.name))
 
 
 def thumbnail(image: np.ndarray, side: int = THUMB) -> bytes:

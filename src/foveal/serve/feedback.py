@@ -10,16 +10,14 @@ The client's file name is never used on disk.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import re
-import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 
 from foveal.errors import DataError
-from foveal.files import atomic_write_bytes
+from foveal.files import atomic_write_bytes, sqlite_transaction
 
 DATABASE = "feedback.sqlite3"
 IMAGES = "images"
@@ -59,14 +57,8 @@ class FeedbackStore:
             raise DataError(f"{folder} holds no {DATABASE}", "give the folder passed to `foveal serve --feedback-dir`")
         return cls(folder)
 
-    @contextlib.contextmanager
     def _connect(self):
-        db = sqlite3.connect(self.database, timeout=10)
-        try:
-            with db:  # commits, or rolls back on error
-                yield db
-        finally:
-            db.close()
+        return sqlite_transaction(self.database, timeout=10)
 
     def add(self, *, data: bytes, extension: str, model: str, bundle: str, task: str,
             predicted, label) -> dict:
