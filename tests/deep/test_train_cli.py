@@ -8,6 +8,7 @@ import json
 import yaml
 
 from deep_helpers import run_cli, train_deep
+from foveal.deep.checkpoint import read_info
 from helpers import assert_consistent_paths
 
 
@@ -17,6 +18,8 @@ def test_multiclass_run_folder_eval_and_predict(capsys, tmp_path, digits_folder)
     assert {p.name for p in run.iterdir()} >= {"config.yaml", "metrics.csv", "metrics.json", "curves.png",
                                                "checkpoints", "model"}
     assert {p.name for p in (run / "checkpoints").iterdir()} == {"last.safetensors", "best.safetensors"}
+    # the last epoch's checkpoint is written while the bundle is, and has landed when the command returns
+    assert read_info(run / "checkpoints" / "last.safetensors")["state"]["epoch"] == 4
     assert {p.name for p in (run / "model").iterdir()} == {"foveal.json", "weights.safetensors"}
     rows = list(csv.DictReader((run / "metrics.csv").open()))
     assert [r["epoch"] for r in rows] == ["1", "2", "3", "4"]

@@ -20,10 +20,15 @@ from foveal.files import atomic_write_bytes
 META_KEY = "foveal"
 
 
+def owned(tensor: torch.Tensor) -> torch.Tensor:
+    """A contiguous CPU copy (one copy, also of a channels-last tensor) that training cannot change."""
+    return tensor.detach().to("cpu", memory_format=torch.contiguous_format, copy=True)
+
+
 def _split_state(prefix: str, state: dict, tensors: dict, plain: dict) -> None:
     for key, value in state.items():
         if isinstance(value, torch.Tensor):
-            tensors[f"{prefix}{key}"] = value.detach().to("cpu").clone().contiguous()
+            tensors[f"{prefix}{key}"] = owned(value)
         else:
             plain[key] = value
 
@@ -112,14 +117,15 @@ def prefixed(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.T
 
 
 def snapshot(loop) -> tuple[dict[str, torch.Tensor], dict]:
-    """The full training state of a ``trainer.Loop``: weights, EMA, optimizer, scaler, RNGs, progress."""
+    """The full training state of a ``trainer.Loop``: weights, EMA, optimizer, scaler, RNGs, progress.
+    Every tensor is a contiguous copy that training, going on, cannot change."""
     from dataclasses import asdict
 
     parts = loop.parts
-    tensors = {f"model/{k}": v for k, v in parts.net.state_dict().items()}
+    tensors = {f"model/{k}": owned(v) for k, v in parts.net.state_dict().items()}
     if parts.ema is not None:
-        tensors.update({f"ema/{k}": v for k, v in parts.ema.module.state_dict().items()})
-    tensors.update({f"head/{k}": v for k, v in parts.head.state_dict().items()})  # stateful objectives
+        tensors.update({f"ema/{k}": owned(v) for k, v in parts.ema.module.state_dict().items()})
+    tensors.update({f"head/{k}": owned(v) for k, v in parts.head.state_dict().items()})  # stateful objectives
     info = {"format": "foveal-checkpoint", "version": 1, "state": asdict(loop.state),
             "optimizer": optimizer_to_flat(parts.optimizer.state_dict(), tensors),
             "rng": rng_snapshot(parts.gen, tensors), "scaler": parts.scaler.state_dict(), "spec": parts.spec}

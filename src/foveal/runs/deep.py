@@ -209,18 +209,21 @@ class DeepEngine:
         if ctx.is_main:
             info(f"augmentation ({cfg.augment}{', orientation-sensitive data' if orientation else ''}): "
                  f"{parts.augment.describe()}")
-        callbacks = [ConsoleProgress()] + ([RunFolder(run_dir)] if run_dir is not None else []) + self.callbacks
+        folder = [RunFolder(run_dir, defer=True)] if run_dir is not None else []  # finish() settles its last write
+        callbacks = [ConsoleProgress(), *folder, *self.callbacks]
         return Loop(cfg, data.task, parts, ctx, callbacks=callbacks,
                     scorer=lambda proba, y: epoch_scores(data.task, y, proba))
 
     def _fitted(self, cfg: TrainConfig, loop, data) -> Fitted | None:
         from foveal.bundle.deep import DeepModel
+        from foveal.deep.callbacks import RunFolder
         from foveal.deep.distributed import gather_hashes
 
         parts = loop.parts
         hashes = gather_hashes(parts.eval_net, loop.ctx)
         if not loop.ctx.is_main:
             return None
+        settle = next((c.settle for c in loop.callbacks if isinstance(c, RunFolder)), None)
         data.prep = replace(data.prep, mean=tuple(parts.mean.tolist()), std=tuple(parts.std.tolist()))
         model = DeepModel(parts.eval_net, parts.head, parts.mean, parts.std, parts.spec, device=str(parts.device))
         parent = None
@@ -229,7 +232,7 @@ class DeepEngine:
 
             parent = parent_ref(self.parent["path"], "init-from")
         return Fitted(model, parts.spec, summary=_summary(loop, hashes), parent=parent, notes=_notes(loop),
-                      history=list(loop.state.history), val_proba=loop.best_val_proba)
+                      history=list(loop.state.history), val_proba=loop.best_val_proba, settle=settle)
 
 
 def _tensors(data, y_train, reweight: str | None = None):

@@ -20,7 +20,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 from foveal.config import CLASSICAL, DEEP, DISTILL, FEWER, PRETRAIN, TrainConfig
 from foveal.errors import ConfigError
@@ -47,6 +47,7 @@ class Fitted:
     history: list[dict] = field(default_factory=list)  # per-epoch records of iterative engines (metrics.csv)
     manifest: dict = field(default_factory=dict)  # top-level manifest entries the engine sets (a backbone's purpose)
     val_proba: Any = None  # the validation split's probabilities when the engine already predicted it with these weights
+    settle: Callable[[], None] | None = None  # waits for the engine's writes still in flight (its last checkpoint)
 
 
 class Engine(Protocol):

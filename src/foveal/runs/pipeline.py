@@ -163,6 +163,8 @@ def finish(cfg: TrainConfig, engine: str, data, fitted: Fitted, folder: RunFolde
     run_dir = folder.path
     bundle = save_bundle(run_dir / "model", manifest, fitted.model.files())
     write_run_files(run_dir, metrics, data.skipped)
+    if fitted.settle:  # the last checkpoint was written while the bundle was; both land before drawing forks
+        fitted.settle()
     report = bool(cfg.report and set(engine_scopes(cfg, engine)) & set(spec("report").applies))  # e.g. pretraining has none
 
     def draw() -> None:
