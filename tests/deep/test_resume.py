@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -20,8 +21,8 @@ ARGS = ["--model", "cnn-small", "--epochs", str(EPOCHS), "--image-size", "16", "
 ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
 
 
-def start(data: Path, run: Path) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "foveal", "-q", "train", str(data), "--out", str(run), *ARGS]
+def start(data: Path, run: Path, *extra: str) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "foveal", "-q", "train", str(data), "--out", str(run), *ARGS, *extra]
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
 
 
@@ -98,6 +99,24 @@ def test_sigterm_checkpoints_mid_epoch_and_resumes_exactly(tmp_path, digits_fold
     assert (run / "curves.png").is_file()  # the finished epochs' curves, drawn as the run stopped
     resume(run)
     assert_identical(final_weights(run), reference)
+
+
+def test_target_accuracy_checks_half_way_without_changing_training_and_resumes_exactly(tmp_path, digits_folder,
+                                                                                       reference):
+    """A target the run never reaches: every epoch is also scored half-way, which must leave training
+    untouched (the weights are the plain run's), and a SIGTERM + --resume still gives the same weights,
+    whether it came before or after an epoch's half-way check."""
+    run = tmp_path / "run"
+    proc = start(digits_folder, run, "--target-accuracy", "0.9999")
+    wait_for_epoch(run, proc, 1)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode in (0, 128 + signal.SIGTERM), err  # 0: the signal came as the run ended
+    if proc.returncode:
+        resume(run)
+    assert_identical(final_weights(run), reference)
+    manifest = json.loads((run / "model" / "foveal.json").read_text())["training"]
+    assert manifest["epochs"] == EPOCHS and not manifest["reached_target"] and not manifest["last_epoch_batches"]
 
 
 def test_resume_refuses_finished_or_foreign_folders(tmp_path, capsys):
