@@ -186,7 +186,11 @@ class DeepEngine:
             raise ConfigError("--target-accuracy needs validation images, and this run has none",
                               "give DATA a val split or a --val-fraction, or drop --target-accuracy")
         loop = run_loop(cfg, DEEP, folder, ctx, make_loop, train, val)
-        return self._fitted(cfg, loop, data)
+        try:
+            return self._fitted(cfg, loop, data)
+        except BaseException:
+            loop.emit("on_error")  # the last checkpoint lands before the run folder is judged
+            raise
 
     def prepare(self, cfg: TrainConfig, loop) -> None:
         """A hook for engines built on this one (distillation): adjust the loop's parts before training."""
