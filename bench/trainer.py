@@ -3,7 +3,8 @@
 Both train timm's resnet18 at 64 px on the same in-memory uint8 images (the textures
 patches, upsampled, in four orientations: 1,800 images, so an epoch lasts ≈ 12 s and a
 ratio is not lost in the machine's noise, as it was with 3-second epochs), same batch size,
-AdamW, no augmentation; steady-state images/s is the median over epochs after the first. Then foveal with --no-channels-last (channels-last is the default) and --compile.
+AdamW, no augmentation; steady-state images/s is the median over epochs after the first.
+Then foveal with --no-channels-last (channels-last is the default) and --compile.
 """
 
 from __future__ import annotations

@@ -118,7 +118,8 @@ class TrainConfig:
     early_stopping: int = opt(0, "Stop after this many epochs without a better validation metric (0: off).", "int",
                               low=0, metavar="PATIENCE", **_deep())
     target_accuracy: float | None = opt(None, "Stop once the validation metric (accuracy; mAP for multi-label) "
-                                        "reaches this, e.g. 0.95 (checked at each epoch's end and half-way through it).", "float", low=0.0, high=1.0, low_open=True,
+                                        "reaches this, e.g. 0.95 (checked at each epoch's end and half-way "
+                                        "through it).", "float", low=0.0, high=1.0, low_open=True,
                                         metavar="A", **_deep())
     ema: bool = opt(False, "Keep an exponential moving average of the weights (validated and shipped).", "bool",
                     flag="--ema/--no-ema", **_deep())

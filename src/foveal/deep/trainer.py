@@ -96,7 +96,7 @@ class Loop:
     scorer: Callable[[np.ndarray, np.ndarray], dict] | None = None  # (probabilities, targets) → metrics
     val_proba: np.ndarray | None = None  # the latest validation probabilities
     best_val_proba: np.ndarray | None = None  # those of the kept epoch: the run reuses them instead of predicting again
-    halfway: tuple[dict | None, float] | None = None  # this epoch's half-way validation: (scores if it ended the epoch, seconds)
+    halfway: tuple[dict | None, float] | None = None  # half-way validation: (scores if it ended the epoch, seconds)
 
     def emit(self, hook: str, *args) -> None:
         if self.ctx.is_main:
