@@ -153,7 +153,7 @@ def prepare_batch(loop: Loop, train: ImageTensor, idx: torch.Tensor) -> tuple[to
     x = x.to(parts.device, non_blocking=True)
     if loop.cfg.channels_last:
         x = x.contiguous(memory_format=torch.channels_last)
-    return x, y.to(parts.device)
+    return x, y.to(parts.device, non_blocking=True)  # a blocking copy would wait for the GPU every step
 
 
 def _optimizer_step(loop: Loop) -> None:
@@ -212,7 +212,7 @@ def train_epoch(loop: Loop, train: ImageTensor, val: ImageTensor | None = None) 
         last_micro = (i + 1) % cfg.accumulate == 0 or i + 1 == len(batches)
         sync = contextlib.nullcontext() if last_micro or not loop.ctx.enabled else parts.train_net.no_sync()
         group = min(cfg.accumulate, len(batches) - i // cfg.accumulate * cfg.accumulate)  # a last group may be short
-        weight = None if train.weights is None else train.weights[batches[i]]
+        weight = None if train.weights is None else train.weights[batches[i]].to(parts.device, non_blocking=True)
         with sync:
             loss = forward_loss(loop, x, y, weight, i)
             parts.scaler.scale(loss / group).backward()

@@ -97,9 +97,10 @@ class Objective:
             trained = logits[n + m:] if self.method == "fixmatch" else weak
             confidence, target = head.proba(weak.detach()).max(dim=1)
             mask = (confidence >= self.threshold).float()
-            head.counts += torch.stack([mask.new_tensor(float(m)), mask.sum()]).to(head.counts)
+            head.counts[0] += m  # device-side sums: no copy from the host, so no wait for the GPU
+            head.counts[1] += mask.sum().to(head.counts.dtype)
             return (F.cross_entropy(trained, target, reduction="none") * mask).mean()
         if self.method == "coral":
             return self.weight * coral_loss(feats[:n], feats[n:])
-        labels = torch.cat([torch.zeros(n), torch.ones(m)]).to(domain.device)
+        labels = torch.cat([domain.new_zeros(n), domain.new_ones(m)]).float()
         return self.weight * F.binary_cross_entropy_with_logits(domain.float().squeeze(1), labels)
