@@ -69,8 +69,9 @@ class TrainConfig:
                      "timm architecture (`foveal models PATTERN`).", "str", short="-m", example="cnn-small",
                      applies=EVERY)
     task: str = opt("auto", "What is predicted.", "str", choices=TASKS)
-    image_size: Any = opt("auto", "Side in pixels, auto (the data's common size, at most 64; deep: at least 32) "
-                          f"or model (a timm model's own size); at most {MAX_IMAGE_SIDE}.", "size",
+    image_size: Any = opt("auto", "Side in pixels, auto (the data's common size, at most 64; deep: at least 32, "
+                          "cnn-small single-label 16) or model (a timm model's own size); "
+                          f"at most {MAX_IMAGE_SIDE}.", "size",
                           words=("auto", "model"), low=8, high=MAX_IMAGE_SIDE, example="64", applies=EVERY)
     channels: Any = opt("auto", "1 (gray), 3 (RGB) or auto (gray when every sampled image is).", "size",
                         words=("auto",), choices=(1, 3), metavar="1|3|auto", applies=EVERY)

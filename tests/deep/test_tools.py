@@ -133,3 +133,23 @@ def test_diverging_training_stops_with_a_one_line_error(capsys, tmp_path, digits
                            "--lr", "1e30", "--batch-size", "16", "--out", tmp_path / "run", "--no-report")
     assert code == 2 and "the training loss became nan at epoch 1" in err and "Traceback" not in err
     assert not (tmp_path / "run").exists()  # nothing was saved, so the folder is gone again
+
+
+@pytest.mark.parametrize("data, model, side", [
+    ("digits", "cnn-small", 16),  # 8 px, one object: cnn-small's 2×2 final map is enough
+    ("digit-taxonomy", "cnn-small", 16),
+    ("faces", "cnn-small", 25),  # already above 16: its own size
+    ("multidigits", "cnn-small", 32),  # several objects per image keep 32
+    ("digits", "resnet18", 32),  # timm networks downsample 32×
+])
+def test_auto_image_size_depends_on_model_and_task(data, model, side):
+    from foveal.config import resolve
+    from foveal.data.load import load_dataset
+    from foveal.runs.data import training_pool
+    from foveal.runs.deep import deep_preprocessing
+
+    cfg = resolve(None, {"data": data, "model": model})
+    prep = deep_preprocessing(cfg, training_pool(load_dataset(data, "auto")), None)
+    assert prep.size == (side, side)
+    assert deep_preprocessing(cfg, training_pool(load_dataset(data, "auto")), None, supervised=False).size \
+        == (max(side, 32),) * 2  # pretraining keeps 32

@@ -45,7 +45,7 @@ class PretrainEngine:
         from foveal.runs.deep import deep_preprocessing
 
         pool = training_pool(ds)
-        prep = deep_preprocessing(cfg, pool, None)
+        prep = deep_preprocessing(cfg, pool, None, supervised=False)
         check_views(cfg.method, prep.size, prep.channels)
         cache = resolve_cache(cfg.cache, len(pool), prep.size, prep.channels, ds.images is None)
         return load_run_data(cfg, ds, prep, cache, validation=False)
