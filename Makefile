@@ -39,7 +39,7 @@ bench: $(STAMP) ## Run the benchmarks (ratios against references measured in the
 	$(BIN)/python bench/distill.py
 	$(BIN)/python bench/time_to_accuracy.py
 
-bench-accuracy: $(STAMP) ## Reproduce the held-out accuracies of the README (about 10 min)
+bench-accuracy: $(STAMP) ## Reproduce the held-out accuracies of the README (about 2 min)
 	$(BIN)/python bench/accuracy.py
 
 clean: ## Remove the demo output and run folders (keeps .venv)
