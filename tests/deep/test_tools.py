@@ -153,3 +153,5 @@ def test_auto_image_size_depends_on_model_and_task(data, model, side):
     assert prep.size == (side, side)
     assert deep_preprocessing(cfg, training_pool(load_dataset(data, "auto")), None, supervised=False).size \
         == (max(side, 32),) * 2  # pretraining keeps 32
+    tuned = resolve(None, {"data": data, "model": model, "pretrained": "backbone.safetensors"})
+    assert deep_preprocessing(tuned, training_pool(load_dataset(data, "auto")), None).size == (max(side, 32),) * 2

@@ -20,7 +20,8 @@ MIN_AUTO_SIDE = 32  # timm architectures downsample 32×: smaller inputs leave t
 # cnn-small's three 2× pools leave a 2×2 map at 16 px: enough for one object, measured (test split, default
 # recipe): digits 8 seeds 0.9912 at 16 px vs 0.9907 at 32 px in 16 s vs 64 s; digit-taxonomy 3 seeds level 2
 # 0.9926 vs 0.9901; faces 1.0 both. Not for several objects per image: multidigits (multi-label) lost
-# 0.009 macro-F1 and 0.011 mAP at 16 px, so multi-label tasks (and pretraining, unmeasured) keep 32.
+# 0.009 macro-F1 and 0.011 mAP at 16 px, so multi-label tasks keep 32; so do pretraining (unmeasured) and
+# fine-tuning --pretrained weights (pretrained at 32 px by that rule).
 MIN_AUTO_SIDE_OF = {"cnn-small": 16}
 MIN_UPDATES = 50  # measured: cnn-small on 280 digits reaches 0.10 at 12 updates, 0.79-0.87 at 40, 0.97 at 120
 
@@ -37,12 +38,13 @@ def deep_preprocessing(cfg: TrainConfig, pool, parent: dict | None, supervised: 
 
         size = default_image_side(cfg.model)
     prep = infer_preprocessing(pool, size, cfg.channels, cfg.max_pixels)
-    return prep.with_min_side(min_auto_side(cfg.model, pool.task.type if supervised else None)) \
-        if cfg.image_size == "auto" else prep
+    from_scratch_task = pool.task.type if supervised and not cfg.pretrained else None
+    return prep.with_min_side(min_auto_side(cfg.model, from_scratch_task)) if cfg.image_size == "auto" else prep
 
 
 def min_auto_side(model: str, task_type: str | None) -> int:
-    """32 px, or 16 px for cnn-small learning a single-label task (``MIN_AUTO_SIDE_OF``)."""
+    """32 px, or 16 px for cnn-small learning a single-label task from random weights (``MIN_AUTO_SIDE_OF``);
+    ``task_type`` None: not that (pretraining, fine-tuning)."""
     small = MIN_AUTO_SIDE_OF.get(model)
     return small if small and task_type not in (None, "multilabel") else MIN_AUTO_SIDE
 
